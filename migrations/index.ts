@@ -1,0 +1,4 @@
+import { Initial1764000000000 } from './1764000000000-Initial.js';
+
+/** Every migration, in order. Listed explicitly: no globbing at run time. */
+export const migrations = [Initial1764000000000];

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical.js';
+
+export type ActorType = 'partner' | 'subject' | 'officer' | 'operator' | 'system';
+
+/** What a caller hands the log; the log adds seq, prevHash and hash. */
+export interface AuditEventInput {
+  kind: string;
+  at: Date;
+  actorType: ActorType;
+  actorId?: string | null;
+  partnerId?: string | null;
+  subjectId?: string | null;
+  purpose?: string | null;
+  requestId?: string | null;
+  released?: string[];
+  denied?: { category: string; code: string }[];
+  consentIds?: string[];
+  details?: Record<string, unknown>;
+}
+
+/** An event as stored and as exported: every member is part of the hash. */
+export interface AuditEvent {
+  seq: string;
+  at: string;
+  kind: string;
+  actorType: ActorType;
+  actorId: string | null;
+  partnerId: string | null;
+  subjectId: string | null;
+  purpose: string | null;
+  requestId: string | null;
+  released: string[];
+  denied: { category: string; code: string }[];
+  consentIds: string[];
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** SHA-256 (hex) of the canonical JSON of the event without its `hash` member (prevHash included). */
+export function eventHash(event: Omit<AuditEvent, 'hash'>): string {
+  const { seq, at, kind, actorType, actorId, partnerId, subjectId, purpose, requestId, released, denied, consentIds, details, prevHash } = event;
+  const body = { seq, at, kind, actorType, actorId, partnerId, subjectId, purpose, requestId, released, denied, consentIds, details, prevHash };
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** Links inputs onto the chain after (seq, hash). Pure: the writer supplies the head it locked. */
+export function linkEvents(inputs: readonly AuditEventInput[], head: { seq: bigint; hash: string }): AuditEvent[] {
+  let seq = head.seq;
+  let prevHash = head.hash;
+  return inputs.map((input) => {
+    seq += 1n;
+    const unhashed: Omit<AuditEvent, 'hash'> = {
+      seq: seq.toString(),
+      at: input.at.toISOString(),
+      kind: input.kind,
+      actorType: input.actorType,
+      actorId: input.actorId ?? null,
+      partnerId: input.partnerId ?? null,
+      subjectId: input.subjectId ?? null,
+      purpose: input.purpose ?? null,
+      requestId: input.requestId ?? null,
+      released: input.released ?? [],
+      denied: input.denied ?? [],
+      consentIds: input.consentIds ?? [],
+      details: input.details ?? {},
+      prevHash,
+    };
+    const event = { ...unhashed, hash: eventHash(unhashed) };
+    prevHash = event.hash;
+    return event;
+  });
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, SignJWT, decodeProtectedHeader } from 'jose';
+import type { Clock } from '../clock.js';
+import { UnauthenticatedError } from '../errors.js';
+import type { Principal, UserRole } from './principal.js';
+import { USER_ROLES } from './principal.js';
+import { SIGNING_ALG, type SigningKeys } from './signingKeys.js';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** Role tokens minted by `consentry token`: a distinct `typ`, so neither kind passes for the other. */
+export const ROLE_TOKEN_TYPE = 'consentry-role+jwt';
+
+/** Issues and verifies the tokens the gateway signs itself. */
+export class GatewayTokens {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly issuer: string,
+    private readonly clock: Clock,
+  ) {}
+
+  /** An RFC 9068 access token for a partner. */
+  async issueAccessToken(clientId: string, scopes: readonly string[]): Promise<{ token: string; expiresIn: number }> {
+    const key = await this.keys.signingKey();
+    const now = Math.floor(this.clock().getTime() / 1000);
+    const token = await new SignJWT({ scope: scopes.join(' '), client_id: clientId })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.issuer)
+      .setSubject(clientId)
+      .setAudience(this.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ACCESS_TOKEN_TTL_SECONDS)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+    return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+  }
+
+  /** A subject, compliance or admin token (`consentry token`, sign-in outside production). */
+  async issueRoleToken(sub: string, roles: readonly UserRole[], ttlSeconds: number): Promise<string> {
+    const key = await this.keys.signingKey();
+    const now = Math.floor(this.clock().getTime() / 1000);
+    return new SignJWT({ roles: [...roles] })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: ROLE_TOKEN_TYPE })
+      .setIssuer(this.issuer)
+      .setSubject(sub)
+      .setAudience(this.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+  }
+
+  /**
+   * Verifies a token the gateway issued. The algorithm, issuer, audience and
+   * `typ` are pinned: a consent receipt, a partner's self-signed JWT or an
+   * HS256 token forged with a public key as secret all fail here.
+   */
+  async verify(token: string): Promise<Principal> {
+    let typ: unknown;
+    try {
+      typ = decodeProtectedHeader(token).typ;
+    } catch {
+      throw new UnauthenticatedError('The bearer token is malformed.');
+    }
+    if (typ !== ACCESS_TOKEN_TYPE && typ !== ROLE_TOKEN_TYPE) {
+      throw new UnauthenticatedError('The bearer token is not an access token issued by this gateway.');
+    }
+    const jwks = createLocalJWKSet(await this.keys.jwks());
+    try {
+      const { payload } = await jwtVerify(token, jwks, {
+        algorithms: [SIGNING_ALG],
+        issuer: this.issuer,
+        audience: this.issuer,
+        typ: typ as string,
+        currentDate: this.clock(),
+        requiredClaims: ['exp', 'iat', 'sub'],
+      });
+      if (typ === ACCESS_TOKEN_TYPE) {
+        if (typeof payload.client_id !== 'string' || payload.client_id !== payload.sub) {
+          throw new UnauthenticatedError('The access token has no valid client_id.');
+        }
+        const scope = typeof payload.scope === 'string' ? payload.scope : '';
+        return {
+          kind: 'partner',
+          partnerId: payload.client_id,
+          scopes: new Set(scope.split(' ').filter(Boolean)),
+          tokenId: String(payload.jti ?? ''),
+        };
+      }
+      return { kind: 'user', sub: payload.sub!, roles: parseRoles(payload.roles), issuer: this.issuer };
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw err;
+      throw new UnauthenticatedError(describeJoseFailure(err));
+    }
+  }
+}
+
+export function parseRoles(claim: unknown): ReadonlySet<UserRole> {
+  if (!Array.isArray(claim)) throw new UnauthenticatedError('The token carries no roles claim.');
+  const roles = claim.filter((r): r is UserRole => (USER_ROLES as readonly string[]).includes(r));
+  if (!roles.length) throw new UnauthenticatedError('The token carries no role this gateway knows.');
+  return new Set(roles);
+}
+
+/** A human-readable reason that names the failing check but never echoes the token. */
+export function describeJoseFailure(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'The token has expired.';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `The token's "${err.claim}" claim is not acceptable (${err.reason}).`;
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The token signature is not valid.';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The token is signed with an algorithm this gateway does not accept.';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'The token is signed with a key this gateway does not know.';
+  return 'The token could not be verified.';
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { createServer } from '../http/server.js';
+import { createServices } from '../services.js';
+import { isDatabaseEmpty, seedDemo } from './seedDemo.js';
+import { configFromEnv, printResult, processIO, reportFailure } from './output.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('migrate, seed demo data into an empty database, and serve HTTP on PORT (default 4000)')
+    .option('--json', 'machine-readable output')
+    .option('--no-demo', 'do not seed demo data into an empty database')
+    .action(async (opts: { json?: boolean; demo: boolean }) => {
+      const startedAt = performance.now();
+      try {
+        const config = configFromEnv();
+        const services = await createServices(config);
+        let seeded: string | undefined;
+        if (opts.demo && config.nodeEnv !== 'production' && (await isDatabaseEmpty(services.db))) {
+          seeded = (await seedDemo(services)).directory;
+        }
+        const server = await createServer(services);
+        await server.app.listen({ port: config.port, host: config.host });
+        const address = server.app.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        const coldStartMs = Math.round(performance.now() - startedAt);
+        printResult(
+          processIO,
+          !!opts.json,
+          { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded },
+          `Consentry listening on http://localhost:${port} (${config.database.kind}, ready in ${coldStartMs} ms)` +
+            (seeded ? `\nDemo data seeded; partner keys and example requests are in ${seeded}` : ''),
+        );
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          services.logger.info({ signal }, 'shutting down: draining requests');
+          try {
+            await server.close();
+            await services.db.close();
+          } finally {
+            process.exit(0);
+          }
+        };
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+        process.on('SIGINT', () => void stop('SIGINT'));
+      } catch (err) {
+        reportFailure(processIO, !!opts.json, err);
+        process.exit(process.exitCode ?? 1);
+      }
+    });
+}

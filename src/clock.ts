@@ -1,0 +1,4 @@
+/** Time as an input, so expiry and revocation are tested without sleeping. */
+export type Clock = () => Date;
+
+export const systemClock: Clock = () => new Date();

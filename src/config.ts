@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * The gateway's configuration, read from the environment once at start-up and
+ * passed in from there; no other module reads `process.env`.
+ */
+export interface TrustedIssuer {
+  issuer: string;
+  jwksUri: string;
+  /** Expected `aud` of tokens from this issuer; defaults to the gateway issuer. */
+  audience?: string;
+}
+
+export interface Config {
+  nodeEnv: 'production' | 'development' | 'test';
+  port: number;
+  host: string;
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  issuer: string;
+  trustedIssuers: TrustedIssuer[];
+  redisUrl?: string;
+  logLevel: string;
+  /** Where `seed-demo` writes demo partners' private keys and example requests. */
+  demoDir: string;
+  rateLimit: { points: number; durationSeconds: number };
+  audit: { checkpointEvery: number; checkpointIntervalSeconds: number };
+  probing: { windowMinutes: number; maxDenialRate: number; maxDistinctNonConsenting: number; throttle: boolean };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intFrom = (name: string, def: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      if (!/^\d+$/.test(v)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number, got "${v}"` });
+        return z.NEVER;
+      }
+      const n = Number(v);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be between ${min} and ${max}, got ${n}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const numberFrom = (name: string, def: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return def;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a non-negative number, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const urlFrom = (name: string, protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `${name} must be a ${protocols.map((p) => p.replace(':', '://')).join(' or ')} URL` },
+  );
+
+const trustedIssuersFrom = z
+  .string()
+  .optional()
+  .transform((v, ctx): TrustedIssuer[] => {
+    if (!v) return [];
+    try {
+      const parsed = z
+        .array(z.object({ issuer: z.string().url(), jwksUri: z.string().url(), audience: z.string().optional() }))
+        .parse(JSON.parse(v));
+      return parsed;
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'CONSENTRY_TRUSTED_ISSUERS must be a JSON array of {"issuer": URL, "jwksUri": URL, "audience"?: string}',
+      });
+      return z.NEVER;
+    }
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).optional().default('development'),
+  PORT: intFrom('PORT', 4000, 0, 65535),
+  HOST: z.string().optional().default('0.0.0.0'),
+  DATABASE_URL: urlFrom('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
+  CONSENTRY_DATA_DIR: z.string().optional().default('./data'),
+  CONSENTRY_ISSUER: urlFrom('CONSENTRY_ISSUER', ['http:', 'https:']).optional(),
+  CONSENTRY_TRUSTED_ISSUERS: trustedIssuersFrom,
+  CONSENTRY_DEMO_DIR: z.string().optional().default('./demo-credentials'),
+  REDIS_URL: urlFrom('REDIS_URL', ['redis:', 'rediss:']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  CONSENTRY_RATE_LIMIT: intFrom('CONSENTRY_RATE_LIMIT', 6000, 1, 10_000_000),
+  CONSENTRY_RATE_WINDOW_SECONDS: intFrom('CONSENTRY_RATE_WINDOW_SECONDS', 60, 1, 86_400),
+  CONSENTRY_CHECKPOINT_EVERY: intFrom('CONSENTRY_CHECKPOINT_EVERY', 1000, 1, 10_000_000),
+  CONSENTRY_CHECKPOINT_INTERVAL_SECONDS: intFrom('CONSENTRY_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
+  CONSENTRY_PROBING_WINDOW_MINUTES: intFrom('CONSENTRY_PROBING_WINDOW_MINUTES', 60, 1, 10_080),
+  CONSENTRY_PROBING_MAX_DENIAL_RATE: numberFrom('CONSENTRY_PROBING_MAX_DENIAL_RATE', 0.5),
+  CONSENTRY_PROBING_MAX_NON_CONSENTING: intFrom('CONSENTRY_PROBING_MAX_NON_CONSENTING', 50, 1, 10_000_000),
+  CONSENTRY_PROBING_THROTTLE: z.enum(['true', 'false']).optional().default('false'),
+});
+
+/** Parses and validates the environment; throws ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => (i.path.length && !i.message.includes(String(i.path[0])) ? `${String(i.path[0])}: ${i.message}` : i.message)),
+    );
+  }
+  const e = result.data;
+  const port = e.PORT;
+  return {
+    nodeEnv: e.NODE_ENV,
+    port,
+    host: e.HOST,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR },
+    issuer: (e.CONSENTRY_ISSUER ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    trustedIssuers: e.CONSENTRY_TRUSTED_ISSUERS,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    demoDir: e.CONSENTRY_DEMO_DIR,
+    rateLimit: { points: e.CONSENTRY_RATE_LIMIT, durationSeconds: e.CONSENTRY_RATE_WINDOW_SECONDS },
+    audit: {
+      checkpointEvery: e.CONSENTRY_CHECKPOINT_EVERY,
+      checkpointIntervalSeconds: e.CONSENTRY_CHECKPOINT_INTERVAL_SECONDS,
+    },
+    probing: {
+      windowMinutes: e.CONSENTRY_PROBING_WINDOW_MINUTES,
+      maxDenialRate: e.CONSENTRY_PROBING_MAX_DENIAL_RATE,
+      maxDistinctNonConsenting: e.CONSENTRY_PROBING_MAX_NON_CONSENTING,
+      throttle: e.CONSENTRY_PROBING_THROTTLE === 'true',
+    },
+  };
+}

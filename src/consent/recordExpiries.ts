@@ -1,0 +1,36 @@
+import type { Services } from '../services.js';
+
+/**
+ * Records `consent.expired` for consents found expired at decision time.
+ * Marking and auditing happen in one transaction, and only consents not yet
+ * marked are audited, so racing requests record each expiry once.
+ */
+export async function recordConsentExpiries(
+  services: Pick<Services, 'db' | 'auditLog'>,
+  consentIds: readonly string[],
+  now: Date,
+): Promise<void> {
+  const events = await services.db.transaction(async (tx) => {
+    const expired = await tx.query<{ id: string; subject_id: string; partner_id: string; purpose: string; expires_at: Date; categories: string[] }>(
+      `UPDATE consents SET expiry_recorded_at = $2
+       WHERE id = ANY($1::uuid[]) AND expiry_recorded_at IS NULL AND revoked_at IS NULL AND expires_at <= $2
+       RETURNING id, subject_id, partner_id, purpose, expires_at, categories`,
+      [consentIds, now],
+    );
+    return services.auditLog.appendWithin(
+      tx,
+      expired.map((c) => ({
+        kind: 'consent.expired',
+        at: now,
+        actorType: 'system' as const,
+        actorId: null,
+        partnerId: c.partner_id,
+        subjectId: c.subject_id,
+        purpose: c.purpose,
+        consentIds: [c.id],
+        details: { categories: c.categories, expiredAt: new Date(c.expires_at).toISOString() },
+      })),
+    );
+  });
+  services.auditLog.notifyCommitted(events);
+}

@@ -1,0 +1,97 @@
+/**
+ * Every failure a caller can see is one of these classes. The `code` is the
+ * stable, documented `extensions.code` (contract section 6); the message is for
+ * people and never carries internals (SQL, stack traces, driver messages).
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'INSUFFICIENT_SCOPE'
+  | 'CONSENT_REQUIRED'
+  | 'PURPOSE_NOT_ALLOWED'
+  | 'PARTNER_SUSPENDED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'RATE_LIMITED'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'SERVICE_UNAVAILABLE'
+  | 'INTERNAL_SERVER_ERROR';
+
+export abstract class ConsentryError extends Error {
+  abstract readonly code: ErrorCode;
+  /** HTTP status when the error decides the whole response. */
+  readonly httpStatus: number = 200;
+  /** Extra, safe, machine-readable facts (category, purpose, field...). */
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+export class UnauthenticatedError extends ConsentryError {
+  readonly code = 'UNAUTHENTICATED';
+  override readonly httpStatus = 401;
+}
+
+export class ForbiddenError extends ConsentryError {
+  readonly code = 'FORBIDDEN';
+}
+
+export class InsufficientScopeError extends ConsentryError {
+  readonly code = 'INSUFFICIENT_SCOPE';
+}
+
+export class ConsentRequiredError extends ConsentryError {
+  readonly code = 'CONSENT_REQUIRED';
+}
+
+export class PurposeNotAllowedError extends ConsentryError {
+  readonly code = 'PURPOSE_NOT_ALLOWED';
+}
+
+export class PartnerSuspendedError extends ConsentryError {
+  readonly code = 'PARTNER_SUSPENDED';
+  override readonly httpStatus = 403;
+}
+
+export class QueryTooComplexError extends ConsentryError {
+  readonly code = 'QUERY_TOO_COMPLEX';
+  override readonly httpStatus = 400;
+}
+
+export class RateLimitedError extends ConsentryError {
+  readonly code = 'RATE_LIMITED';
+  override readonly httpStatus = 429;
+}
+
+export class BadUserInputError extends ConsentryError {
+  readonly code = 'BAD_USER_INPUT';
+}
+
+export class NotFoundError extends ConsentryError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** The store or the audit log cannot be reached; nothing was released. */
+export class StoreUnavailableError extends ConsentryError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  override readonly httpStatus = 503;
+  constructor(readonly underlying?: unknown) {
+    super('The data store is unavailable; nothing was released. Try again shortly.');
+  }
+}
+
+export class AuditUnavailableError extends ConsentryError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  override readonly httpStatus = 503;
+  constructor(readonly underlying?: unknown) {
+    super('The audit log could not record this request; nothing was released. Try again shortly.');
+  }
+}
+
+export function isConsentryError(err: unknown): err is ConsentryError {
+  return err instanceof ConsentryError;
+}

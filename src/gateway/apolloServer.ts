@@ -1,0 +1,51 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { IResolvers } from '@graphql-tools/utils';
+import type { Redis } from 'ioredis';
+import type { Services } from '../services.js';
+import { partnerResolvers } from '../resolvers/partnerResolvers.js';
+import { consentResolvers } from '../resolvers/consentResolvers.js';
+import { complianceResolvers } from '../resolvers/complianceResolvers.js';
+import { scalarResolvers } from '../resolvers/scalars.js';
+import { buildGatewaySchema } from './buildSchema.js';
+import type { GatewayContext } from './context.js';
+import { createFormatError } from './formatError.js';
+import { authorizeRolesPlugin } from './plugins/authorizeRoles.js';
+import { enforceReleasePlugin } from './plugins/enforceRelease.js';
+import { queryLimitsPlugin } from './plugins/queryLimits.js';
+import { rateLimitPlugin } from './plugins/rateLimit.js';
+import { requestMetricsPlugin } from './plugins/requestMetrics.js';
+
+export interface GatewayOptions {
+  redis?: Redis;
+  /** Transport plugins (the HTTP server's drain plugin). */
+  transportPlugins?: ApolloServerPlugin<GatewayContext>[];
+}
+
+/**
+ * The GraphQL gateway, assembled from plugins listed here in the order they
+ * act on each request: limits, who may call what, how often, then the release
+ * decision and its audit record; resolvers run only after all of them.
+ */
+export function createApolloServer(services: Services, options: GatewayOptions = {}): ApolloServer<GatewayContext> {
+  const resolvers = [scalarResolvers, partnerResolvers, consentResolvers, complianceResolvers] as IResolvers[];
+  const { schema, policy } = buildGatewaySchema(resolvers);
+  const development = services.config.nodeEnv === 'development';
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    requestMetricsPlugin(services.metrics),
+    queryLimitsPlugin(),
+    authorizeRolesPlugin(policy),
+    rateLimitPlugin({ ...services.config.rateLimit, redis: options.redis }),
+    enforceReleasePlugin(services, policy),
+    ApolloServerPluginLandingPageDisabled(),
+    ...(options.transportPlugins ?? []),
+  ];
+  return new ApolloServer<GatewayContext>({
+    schema,
+    plugins,
+    formatError: createFormatError(services.logger, development),
+    includeStacktraceInErrorResponses: false,
+    introspection: services.config.nodeEnv !== 'production',
+    csrfPrevention: true,
+  });
+}

@@ -1,0 +1,16 @@
+import type DataLoader from 'dataloader';
+import type { Principal } from '../auth/principal.js';
+import type { Services } from '../services.js';
+import type { SubjectRecord } from '../store/scoreSummaries.js';
+import type { AccessDecisions } from './accessDecisions.js';
+
+/** Per-request state every resolver and plugin sees. HTTP stays outside: no request objects here. */
+export interface GatewayContext {
+  requestId: string;
+  services: Services;
+  principal?: Principal;
+  /** Set before execution by the release-enforcement plugin; resolvers only read it. */
+  access?: AccessDecisions;
+  /** Batches every subject read of one request into one query. */
+  subjects: DataLoader<string, SubjectRecord | null>;
+}

@@ -1,0 +1,3 @@
+import type { Resolvers } from '../schema/generated/types.js';
+
+export const complianceResolvers: Resolvers = {};

@@ -1,0 +1,47 @@
+import { AuditLog } from './audit/auditLog.js';
+import { GatewayTokens } from './auth/gatewayTokens.js';
+import { SigningKeys } from './auth/signingKeys.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { openDatabase, type Database, type OpenOptions } from './store/database.js';
+
+/** The gateway's long-lived parts, built once and passed to whatever needs them. */
+export interface Services {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  keys: SigningKeys;
+  tokens: GatewayTokens;
+  auditLog: AuditLog;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export interface ServiceOptions extends OpenOptions {
+  clock?: Clock;
+  logger?: Logger;
+  db?: Database;
+}
+
+export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = options.db ?? (await openDatabase(config.database, options));
+  const keys = new SigningKeys(db, clock);
+  await keys.load();
+  const metrics = createMetrics();
+  const auditLog = new AuditLog(db);
+  auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
+  return {
+    config,
+    db,
+    clock,
+    keys,
+    tokens: new GatewayTokens(keys, config.issuer, clock),
+    auditLog,
+    logger,
+    metrics,
+  };
+}
