@@ -1,7 +1,25 @@
 import type { Command } from 'commander';
+import { registerAudit } from './audit.js';
+import { registerConsent } from './consent.js';
+import { registerKeys } from './keys.js';
+import { registerMigrate } from './migrate.js';
+import { registerPartner } from './partner.js';
+import { registerReceipt } from './receipt.js';
+import { registerScores } from './scores.js';
+import { registerSeedDemo } from './seedDemo.js';
 import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
 
-/** Every command, in help order. */
+/** Every command, in help order. Each lives in its own file. */
 export function registerCommands(program: Command): void {
   registerServe(program);
+  registerMigrate(program);
+  registerSeedDemo(program);
+  registerPartner(program);
+  registerConsent(program);
+  registerScores(program);
+  registerToken(program);
+  registerKeys(program);
+  registerReceipt(program);
+  registerAudit(program);
 }

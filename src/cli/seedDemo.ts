@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import type { Services } from '../services.js';
 import type { Database } from '../store/database.js';
 
@@ -9,3 +10,5 @@ export async function isDatabaseEmpty(db: Database): Promise<boolean> {
 export async function seedDemo(_services: Services): Promise<{ directory: string }> {
   throw new Error('not yet implemented');
 }
+
+export function registerSeedDemo(_program: Command): void {}

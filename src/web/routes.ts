@@ -1,10 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ExternalTokenVerifier } from '../auth/authenticate.js';
 import type { Services } from '../services.js';
+import { registerCompliancePages } from './compliancePages.js';
+import { registerConsentPages } from './consentPages.js';
+import { registerSignIn } from './signIn.js';
 
 export interface WebOptions {
   externalVerifier?: ExternalTokenVerifier;
 }
 
-/** The server-rendered pages: consent approval, "my data", compliance. */
-export async function registerWebRoutes(_app: FastifyInstance, _services: Services, _options: WebOptions): Promise<void> {}
+/** The server-rendered pages: sign-in, consent approval and "my data", compliance. */
+export async function registerWebRoutes(app: FastifyInstance, services: Services, options: WebOptions): Promise<void> {
+  registerSignIn(app, services, options);
+  registerConsentPages(app, services, options);
+  registerCompliancePages(app, services, options);
+}

@@ -1,0 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../services.js';
+import type { WebOptions } from './routes.js';
+
+export function registerCompliancePages(_app: FastifyInstance, _services: Services, _options: WebOptions): void {}
