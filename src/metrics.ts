@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics (prom-client), one registry per gateway instance so tests stay independent. */
 export interface Metrics {
@@ -9,9 +9,17 @@ export interface Metrics {
   tokensIssued: Counter<'outcome'>;
 }
 
-export function createMetrics(): Metrics {
+export function createMetrics(storeRoundTrips: () => number = () => 0): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'consentry_store_round_trips_total',
+    help: 'Statements sent to the database since start (BEGIN and COMMIT included)',
+    registers: [registry],
+    collect() {
+      this.set(storeRoundTrips());
+    },
+  });
   return {
     registry,
     decisions: new Counter({

@@ -31,7 +31,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const db = options.db ?? (await openDatabase(config.database, options));
   const keys = new SigningKeys(db, clock);
   await keys.load();
-  const metrics = createMetrics();
+  const metrics = createMetrics(() => db.roundTrips);
   const auditLog = new AuditLog(db);
   auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
   return {

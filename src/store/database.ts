@@ -17,6 +17,8 @@ export interface Sql {
  */
 export class Database implements Sql {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Statements sent to the store, BEGIN and COMMIT included: what /metrics and the benchmark report. */
+  roundTrips = 0;
 
   constructor(
     readonly dataSource: DataSource,
@@ -25,15 +27,25 @@ export class Database implements Sql {
 
   /** Runs one statement. */
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    this.roundTrips++;
     return this.exclusive(() => rawQuery<T>(this.dataSource.manager, sql, params));
   }
 
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(work: (tx: Sql, manager: EntityManager) => Promise<T>): Promise<T> {
+    this.roundTrips += 2;
     return this.exclusive(() =>
       translateStoreErrors(() =>
         this.dataSource.transaction((manager) =>
-          work({ query: <R>(sql: string, params: unknown[] = []) => rawQuery<R>(manager, sql, params) }, manager),
+          work(
+            {
+              query: <R>(sql: string, params: unknown[] = []) => {
+                this.roundTrips++;
+                return rawQuery<R>(manager, sql, params);
+              },
+            },
+            manager,
+          ),
         ),
       ),
     );
