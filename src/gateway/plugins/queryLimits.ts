@@ -3,7 +3,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { validate, type GraphQLError, type ValidationRule } from 'graphql';
+import { GraphQLError, validate, type ValidationRule } from 'graphql';
 import { QueryTooComplexError } from '../../errors.js';
 import type { GatewayContext } from '../context.js';
 import { toGraphQLError } from '../toGraphQLError.js';
@@ -36,7 +36,14 @@ export function queryLimitsPlugin(limits: QueryLimits = DEFAULT_QUERY_LIMITS): A
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document }) {
-          const errors: readonly GraphQLError[] = validate(schema, document, rules);
+          let errors: readonly GraphQLError[];
+          try {
+            errors = validate(schema, document, rules);
+          } catch (err) {
+            // graphql-armor throws the first rejection when propagateOnRejection is set.
+            if (!(err instanceof GraphQLError)) throw err;
+            errors = [err];
+          }
           if (errors.length) {
             throw toGraphQLError(new QueryTooComplexError(errors.map((e) => e.message.replace(/^Syntax Error: /, '')).join(' ')));
           }
