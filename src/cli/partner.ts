@@ -1,3 +1,140 @@
-import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import type { JSONWebKeySet } from 'jose';
+import { jwksKids, parsePartnerJwks } from '../auth/partnerJwks.js';
+import { changePartner, registerPartner as registerNewPartner } from '../partners/partnerAdmin.js';
+import type { Partner, PartnerChanges } from '../store/partners.js';
+import { commaList, printResult, UsageError } from './output.js';
+import { operatorId, runCommand, withServices } from './runCommand.js';
 
-export function registerPartner(_program: Command): void {}
+interface CreateOptions {
+  name: string;
+  industry: string;
+  scopes: string;
+  purposes: string;
+  jwks: string;
+  contact?: string;
+  redirectUris?: string;
+  json?: boolean;
+}
+
+interface UpdateOptions {
+  name?: string;
+  contact?: string;
+  scopes?: string;
+  purposes?: string;
+  jwks?: string;
+  redirectUris?: string;
+  suspend?: boolean;
+  activate?: boolean;
+  json?: boolean;
+}
+
+export function registerPartner(program: Command): void {
+  const partner = program.command('partner').description('register and change partners (OAuth clients)');
+
+  partner
+    .command('create')
+    .description('register a partner with its public keys; prints JSON with its clientId')
+    .requiredOption('--name <name>', 'company name shown to subjects on consent pages')
+    .requiredOption('--industry <industry>', 'e.g. car_rental, hospitality, consumer_lending')
+    .requiredOption('--scopes <a,b>', 'approved categories, comma-separated (e.g. score.threshold,score.band)')
+    .requiredOption('--purposes <p,q>', 'approved purposes, comma-separated (e.g. deposit_waiver)')
+    .requiredOption('--jwks <file>', 'JSON file {"keys": [...]} with the public keys its client assertions are signed with')
+    .option('--contact <contact>', 'who to call about this partner')
+    .option('--redirect-uris <u1,u2>', 'where consent pages may send subjects back to (https, or http://localhost)')
+    .option('--json', 'machine-readable output (the output is JSON either way)')
+    .action((opts: CreateOptions) =>
+      runCommand(opts.json, async (io) => {
+        const jwks = await readJwksFile(opts.jwks);
+        const created = await withServices((services) =>
+          registerNewPartner(
+            services,
+            {
+              name: opts.name,
+              industry: opts.industry,
+              contact: opts.contact ?? null,
+              scopes: commaList(opts.scopes),
+              purposes: commaList(opts.purposes),
+              jwks,
+              redirectUris: opts.redirectUris ? commaList(opts.redirectUris) : [],
+            },
+            { type: 'operator', id: operatorId() },
+          ),
+        );
+        const summary = partnerSummary(created);
+        printResult(io, !!opts.json, summary, JSON.stringify(summary, null, 2));
+      }),
+    );
+
+  partner
+    .command('update')
+    .description('change a partner; every change is recorded as a partner.changed audit event')
+    .argument('<id>', "the partner's clientId")
+    .option('--name <name>', 'new company name')
+    .option('--contact <contact>', 'new contact')
+    .option('--scopes <a,b>', 'replace the approved categories')
+    .option('--purposes <p,q>', 'replace the approved purposes')
+    .option('--jwks <file>', 'replace the public keys (JSON file {"keys": [...]})')
+    .option('--redirect-uris <u1,u2>', 'replace the redirect URIs')
+    .addOption(new Option('--suspend', 'refuse its tokens and queries from now on').conflicts('activate'))
+    .addOption(new Option('--activate', 'lift a suspension'))
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: UpdateOptions) =>
+      runCommand(opts.json, async (io) => {
+        const changes: PartnerChanges = {
+          name: opts.name,
+          contact: opts.contact,
+          scopes: opts.scopes !== undefined ? commaList(opts.scopes) : undefined,
+          purposes: opts.purposes !== undefined ? commaList(opts.purposes) : undefined,
+          jwks: opts.jwks ? await readJwksFile(opts.jwks) : undefined,
+          redirectUris: opts.redirectUris !== undefined ? commaList(opts.redirectUris) : undefined,
+          status: opts.suspend ? 'suspended' : opts.activate ? 'active' : undefined,
+        };
+        if (Object.values(changes).every((v) => v === undefined)) {
+          throw new UsageError('nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --suspend, --activate');
+        }
+        const { partner: updated, changed } = await withServices((services) =>
+          changePartner(services, id, changes, { type: 'operator', id: operatorId() }),
+        );
+        const names = Object.keys(changed);
+        printResult(
+          io,
+          !!opts.json,
+          { ...partnerSummary(updated), changed },
+          names.length ? `Updated ${updated.id}: ${names.join(', ')}` : `Nothing changed: ${updated.id} already had these values.`,
+        );
+      }),
+    );
+}
+
+/** What an operator needs to see about a partner: never key material beyond kids. */
+function partnerSummary(p: Partner) {
+  return {
+    clientId: p.id,
+    name: p.name,
+    industry: p.industry,
+    contact: p.contact,
+    scopes: p.scopes,
+    purposes: p.purposes,
+    redirectUris: p.redirectUris,
+    status: p.status,
+    kids: jwksKids(p.jwks),
+  };
+}
+
+async function readJwksFile(file: string): Promise<JSONWebKeySet> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read the JWKS file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not JSON`);
+  }
+  return parsePartnerJwks(parsed);
+}
