@@ -3,11 +3,11 @@ import type { AuditLog } from '../audit/auditLog.js';
 import type { ActorType } from '../audit/chain.js';
 import type { SigningKeys } from '../auth/signingKeys.js';
 import type { Clock } from '../clock.js';
-import { BadUserInputError, NotFoundError } from '../errors.js';
+import { BadUserInputError } from '../errors.js';
 import type { Database } from '../store/database.js';
 import { insertConsent, supersedeConsents, type ConsentRecord } from '../store/consents.js';
-import { findPartner } from '../store/partners.js';
-import { listCategories, listPurposes } from '../store/registries.js';
+import type { Sql } from '../store/database.js';
+import { checkConsentTerms, MAX_CONSENT_DAYS } from './consentTerms.js';
 import { POLICY_VERSION, signReceipt } from './receipts.js';
 
 export type ConsentChannel = 'page' | 'api' | 'cli';
@@ -31,7 +31,16 @@ export interface ConsentDeps {
   issuer: string;
 }
 
-export const MAX_CONSENT_DAYS = 365;
+export { MAX_CONSENT_DAYS };
+
+export interface GrantConsentOptions {
+  /**
+   * Runs inside the grant's transaction after the consent row exists; if it
+   * throws, nothing of the grant is committed. Approval uses it to claim the
+   * consent request, so a request is approved at most once.
+   */
+  withinTransaction?: (tx: Sql, consent: ConsentRecord) => Promise<void>;
+}
 
 /**
  * Records a consent: validates it against the partner's approved scopes and
@@ -39,29 +48,10 @@ export const MAX_CONSENT_DAYS = 365;
  * (subject, partner, purpose), signs the receipt, and commits the consent and
  * its audit events in one transaction.
  */
-export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput): Promise<ConsentRecord> {
+export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput, options: GrantConsentOptions = {}): Promise<ConsentRecord> {
   const { db, auditLog, keys, clock, issuer } = deps;
-  const categories = [...new Set(input.categories)].sort();
   if (!input.subjectId.trim()) throw new BadUserInputError('A subject id is required.');
-  if (!Number.isInteger(input.durationDays) || input.durationDays < 1 || input.durationDays > MAX_CONSENT_DAYS) {
-    throw new BadUserInputError(`The duration must be a whole number of days from 1 to ${MAX_CONSENT_DAYS}.`, { field: 'durationDays' });
-  }
-  if (!categories.length) throw new BadUserInputError('At least one category is required.', { field: 'categories' });
-  const partner = await findPartner(db, input.partnerId);
-  if (!partner) throw new NotFoundError(`No partner with id ${input.partnerId}.`);
-  const [knownCategories, knownPurposes] = await Promise.all([listCategories(db), listPurposes(db)]);
-  const unknown = categories.filter((c) => !knownCategories.some((k) => k.name === c));
-  if (unknown.length) throw new BadUserInputError(`Unknown categories: ${unknown.join(', ')}.`, { field: 'categories' });
-  if (!knownPurposes.some((p) => p.name === input.purpose)) {
-    throw new BadUserInputError(`Unknown purpose: ${input.purpose}.`, { field: 'purpose' });
-  }
-  if (!partner.purposes.includes(input.purpose)) {
-    throw new BadUserInputError(`Partner ${partner.id} is not approved for purpose ${input.purpose}.`, { field: 'purpose' });
-  }
-  const outside = categories.filter((c) => !partner.scopes.includes(c));
-  if (outside.length) {
-    throw new BadUserInputError(`Partner ${partner.id} is not approved for: ${outside.join(', ')}.`, { field: 'categories' });
-  }
+  const { partner, categories } = await checkConsentTerms(db, input);
 
   const now = clock();
   const id = randomUUID();
@@ -93,6 +83,7 @@ export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput):
       policyVersion: POLICY_VERSION,
       receipt,
     });
+    await options.withinTransaction?.(tx, consent);
     const common = {
       at: now,
       actorType: input.actor.type,

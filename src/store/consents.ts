@@ -77,3 +77,38 @@ export async function supersedeConsents(db: Sql, key: { subjectId: string; partn
 export function isUuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 }
+
+/** A subject's consents, newest first; only those neither revoked nor run out unless `includeInactive`. */
+export async function listSubjectConsents(db: Sql, subjectId: string, options: { includeInactive: boolean; now: Date }): Promise<ConsentRecord[]> {
+  const rows = await db.query<ConsentRow>(
+    `SELECT * FROM consents
+     WHERE subject_id = $1 AND ($2::boolean OR (revoked_at IS NULL AND expires_at > $3))
+     ORDER BY granted_at DESC, id`,
+    [subjectId, options.includeInactive, options.now],
+  );
+  return rows.map(consentFromRow);
+}
+
+/** Consents by id, one round trip (a request's resulting consent, a page's list). */
+export async function findConsents(db: Sql, ids: readonly string[]): Promise<Map<string, ConsentRecord>> {
+  const valid = ids.filter(isUuid);
+  if (!valid.length) return new Map();
+  const rows = await db.query<ConsentRow>('SELECT * FROM consents WHERE id = ANY($1::uuid[])', [valid]);
+  return new Map(rows.map((r) => [r.id, consentFromRow(r)]));
+}
+
+/**
+ * Sets revoked_at on the subject's own consent if it is still active at `at`.
+ * Undefined when it is not the subject's, already revoked or run out: the
+ * caller tells those apart.
+ */
+export async function markConsentRevoked(db: Sql, id: string, subjectId: string, at: Date): Promise<ConsentRecord | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db.query<ConsentRow>(
+    `UPDATE consents SET revoked_at = $3
+     WHERE id = $1 AND subject_id = $2 AND revoked_at IS NULL AND expires_at > $3
+     RETURNING *`,
+    [id, subjectId, at],
+  );
+  return row && consentFromRow(row);
+}

@@ -1,0 +1,45 @@
+import { BadUserInputError, NotFoundError } from '../errors.js';
+import { findConsent, markConsentRevoked, type ConsentRecord } from '../store/consents.js';
+import type { ConsentChannel, ConsentDeps } from './grantConsent.js';
+
+export interface RevokeConsentInput {
+  consentId: string;
+  subjectId: string;
+  channel: ConsentChannel;
+}
+
+/**
+ * The subject withdraws a consent. revoked_at and the `consent.revoked` event
+ * commit together; since the release decision reads consents from the
+ * database on every request, any request starting after this returns is
+ * refused, on every replica.
+ */
+export async function revokeConsent(deps: ConsentDeps, input: RevokeConsentInput): Promise<ConsentRecord> {
+  const now = deps.clock();
+  const { revoked, events } = await deps.db.transaction(async (tx) => {
+    const revoked = await markConsentRevoked(tx, input.consentId, input.subjectId, now);
+    if (!revoked) {
+      const existing = await findConsent(tx, input.consentId);
+      // Someone else's consent is reported exactly like a missing one.
+      if (!existing || existing.subjectId !== input.subjectId) throw new NotFoundError('No such consent.');
+      if (existing.revokedAt) throw new BadUserInputError('This consent has already been revoked.', { field: 'id', status: 'REVOKED' });
+      throw new BadUserInputError('This consent has already expired.', { field: 'id', status: 'EXPIRED' });
+    }
+    const events = await deps.auditLog.appendWithin(tx, [
+      {
+        kind: 'consent.revoked',
+        at: now,
+        actorType: 'subject',
+        actorId: input.subjectId,
+        partnerId: revoked.partnerId,
+        subjectId: revoked.subjectId,
+        purpose: revoked.purpose,
+        consentIds: [revoked.id],
+        details: { categories: revoked.categories, channel: input.channel },
+      },
+    ]);
+    return { revoked, events };
+  });
+  deps.auditLog.notifyCommitted(events);
+  return revoked;
+}
