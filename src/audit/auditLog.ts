@@ -10,22 +10,56 @@ interface PendingAppend {
   reject: (err: unknown) => void;
 }
 
-/** Rows per INSERT; keeps one statement's JSON parameter a reasonable size. */
+/** Rows per INSERT inside a transaction; keeps one statement's JSON parameter a reasonable size. */
 const INSERT_CHUNK = 2000;
+const MAX_APPEND_ATTEMPTS = 10;
+
+interface ChainHead {
+  seq: bigint;
+  hash: string;
+}
+
+const INSERT_FROM_JSON = `
+  INSERT INTO audit_events (seq, at, kind, actor_type, actor_id, partner_id, subject_id, purpose, request_id,
+                            released, denied, consent_ids, details, prev_hash, hash)
+  SELECT e.seq::bigint, e.at::timestamptz, e."kind", e."actorType", e."actorId", e."partnerId", e."subjectId",
+         e.purpose, e."requestId", e.released, e.denied, e."consentIds", e.details, e."prevHash", e.hash
+  FROM jsonb_to_recordset($1::jsonb) AS e(seq text, at text, "kind" text, "actorType" text, "actorId" text,
+       "partnerId" text, "subjectId" text, purpose text, "requestId" text, released jsonb, denied jsonb,
+       "consentIds" jsonb, details jsonb, "prevHash" text, hash text)`;
+
+/** $1 events, $2/$3 new head, $4/$5 the head they were linked onto. */
+const APPEND_IF_HEAD_SQL = `
+  WITH moved AS (
+    UPDATE audit_head SET seq = $2::bigint, hash = $3 WHERE id = 1 AND seq = $4::bigint AND hash = $5 RETURNING 1
+  ), inserted AS (
+    ${INSERT_FROM_JSON}
+    WHERE EXISTS (SELECT 1 FROM moved)
+    RETURNING 1
+  )
+  SELECT count(*)::int AS n FROM inserted`;
+
+async function readHead(db: Sql): Promise<ChainHead> {
+  const [head] = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
+  if (!head) throw new Error('audit head row missing');
+  return { seq: BigInt(head.seq), hash: head.hash };
+}
 
 /**
  * The append-only, hash-chained audit log.
  *
- * Appends from concurrent requests are grouped into one transaction (group
+ * Appends from concurrent requests are grouped into one statement (group
  * commit): the chain is a single sequence however many requests race, and
  * one commit serves many requests, which is what keeps audit-before-release
- * affordable. The head row is locked in that transaction, so replicas sharing
- * a PostgreSQL database extend one chain too.
+ * affordable. Every append checks and moves the head row atomically, so
+ * replicas sharing a PostgreSQL database extend one chain too.
  */
 export class AuditLog {
   private pending: PendingAppend[] = [];
   private flushing = false;
   private listeners: AppendListener[] = [];
+  /** The head as this process last committed it; only a guess, checked by every append. */
+  private head?: ChainHead;
 
   constructor(private readonly db: Database) {}
 
@@ -53,7 +87,37 @@ export class AuditLog {
 
   /** Tells listeners about events committed through appendWithin once their transaction committed. */
   notifyCommitted(events: readonly AuditEvent[]): void {
-    if (events.length) for (const l of this.listeners) l(events);
+    if (!events.length) return;
+    const last = events[events.length - 1]!;
+    if (!this.head || BigInt(last.seq) > this.head.seq) this.head = { seq: BigInt(last.seq), hash: last.hash };
+    for (const l of this.listeners) l(events);
+  }
+
+  /**
+   * One statement, one round trip, its own implicit transaction: move the head
+   * from the value we believe in to the new one and insert the events, or do
+   * nothing if another writer (a replica, a consent transaction) moved it
+   * first, in which case we re-read the head, re-link and try again.
+   */
+  private async commitBatch(inputs: AuditEventInput[]): Promise<AuditEvent[]> {
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const head = this.head ?? (await readHead(this.db));
+      const events = linkEvents(inputs, head);
+      const last = events[events.length - 1]!;
+      const [result] = await this.db.query<{ n: number }>(APPEND_IF_HEAD_SQL, [
+        JSON.stringify(events),
+        last.seq,
+        last.hash,
+        head.seq.toString(),
+        head.hash,
+      ]);
+      if (result?.n === events.length) {
+        this.head = { seq: BigInt(last.seq), hash: last.hash };
+        return events;
+      }
+      this.head = undefined;
+    }
+    throw new Error('the audit chain head kept moving; giving up after several attempts');
   }
 
   private async flush(): Promise<void> {
@@ -63,7 +127,7 @@ export class AuditLog {
         const batch = this.pending;
         this.pending = [];
         try {
-          const stored = await this.db.transaction((tx) => writeEvents(tx, batch.flatMap((p) => p.events)));
+          const stored = await this.commitBatch(batch.flatMap((p) => p.events));
           let offset = 0;
           for (const p of batch) {
             p.resolve(stored.slice(offset, offset + p.events.length));
@@ -87,16 +151,7 @@ async function writeEvents(tx: Sql, inputs: AuditEventInput[]): Promise<AuditEve
   if (!head) throw new Error('audit head row missing');
   const events = linkEvents(inputs, { seq: BigInt(head.seq), hash: head.hash });
   for (let i = 0; i < events.length; i += INSERT_CHUNK) {
-    await tx.query(
-      `INSERT INTO audit_events (seq, at, kind, actor_type, actor_id, partner_id, subject_id, purpose, request_id,
-                                 released, denied, consent_ids, details, prev_hash, hash)
-       SELECT e.seq::bigint, e.at::timestamptz, e."kind", e."actorType", e."actorId", e."partnerId", e."subjectId",
-              e.purpose, e."requestId", e.released, e.denied, e."consentIds", e.details, e."prevHash", e.hash
-       FROM jsonb_to_recordset($1::jsonb) AS e(seq text, at text, "kind" text, "actorType" text, "actorId" text,
-            "partnerId" text, "subjectId" text, purpose text, "requestId" text, released jsonb, denied jsonb,
-            "consentIds" jsonb, details jsonb, "prevHash" text, hash text)`,
-      [JSON.stringify(events.slice(i, i + INSERT_CHUNK))],
-    );
+    await tx.query(INSERT_FROM_JSON, [JSON.stringify(events.slice(i, i + INSERT_CHUNK))]);
   }
   const last = events[events.length - 1]!;
   await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [last.seq, last.hash]);

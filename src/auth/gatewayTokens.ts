@@ -13,6 +13,9 @@ export const ROLE_TOKEN_TYPE = 'consentry-role+jwt';
 
 /** Issues and verifies the tokens the gateway signs itself. */
 export class GatewayTokens {
+  /** Importing keys costs more than verifying; reuse the key set until the published keys change. */
+  private verifier?: { keys: unknown; jwks: ReturnType<typeof createLocalJWKSet> };
+
   constructor(
     private readonly keys: SigningKeys,
     private readonly issuer: string,
@@ -50,6 +53,12 @@ export class GatewayTokens {
       .sign(key.privateKey);
   }
 
+  private async localJwks(): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const published = await this.keys.jwks();
+    if (this.verifier?.keys !== published.keys) this.verifier = { keys: published.keys, jwks: createLocalJWKSet(published) };
+    return this.verifier.jwks;
+  }
+
   /**
    * Verifies a token the gateway issued. The algorithm, issuer, audience and
    * `typ` are pinned: a consent receipt, a partner's self-signed JWT or an
@@ -65,7 +74,7 @@ export class GatewayTokens {
     if (typ !== ACCESS_TOKEN_TYPE && typ !== ROLE_TOKEN_TYPE) {
       throw new UnauthenticatedError('The bearer token is not an access token issued by this gateway.');
     }
-    const jwks = createLocalJWKSet(await this.keys.jwks());
+    const jwks = await this.localJwks();
     try {
       const { payload } = await jwtVerify(token, jwks, {
         algorithms: [SIGNING_ALG],

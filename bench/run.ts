@@ -1,0 +1,161 @@
+/**
+ * `npm run bench`: Consentry (full enforcement + audit on PostgreSQL) against
+ * a bare Apollo Server 5 with the same schema and in-memory data, driven by
+ * the same autocannon load from this process, side by side in one run.
+ * Prints rps, p50, p99, the ratios, and store round trips per request.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { createServices } from '../src/services.js';
+import { upsertScoreSummaries } from '../src/store/scoreSummaries.js';
+import { createTestPartner, partnerToken } from '../tests/fixtures/gateway.js';
+import { consentTo } from '../tests/fixtures/subjects.js';
+import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
+
+interface Scenario {
+  name: string;
+  subjects: number;
+  connections: number;
+}
+const SCENARIOS: Scenario[] = [
+  { name: '(a) 1 subject, every category', subjects: 1, connections: 16 },
+  { name: '(b) 50-subject batch', subjects: 50, connections: 8 },
+  { name: '(c) 1,000-subject batch', subjects: 1000, connections: 2 },
+];
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes(readyText)) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function roundTrips(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+function load(url: string, body: string, token: string | undefined, connections: number, duration: number) {
+  return autocannon({
+    url: `${url}/graphql`,
+    method: 'POST',
+    connections,
+    duration,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+  });
+}
+
+async function main() {
+  const dbName = `consentry_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const children: ChildProcess[] = [];
+  try {
+    const [cPort, bPort] = [await freePort(), await freePort()];
+    const consentryUrl = `http://127.0.0.1:${cPort}`;
+    const bareUrl = `http://127.0.0.1:${bPort}`;
+
+    process.stdout.write('seeding 1,000 subjects and their consents on PostgreSQL...\n');
+    const config = loadConfig({ DATABASE_URL: dbUrl.toString(), CONSENTRY_ISSUER: consentryUrl, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
+    const services = await createServices(config);
+    const subjects = benchSubjects(1000);
+    await upsertScoreSummaries(services.db, subjects);
+    const partner = await createTestPartner(services, { scopes: ALL_CATEGORIES, purposes: ['credit_underwriting'] });
+    for (let i = 0; i < subjects.length; i += 25) {
+      await Promise.all(subjects.slice(i, i + 25).map((s) => consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ALL_CATEGORIES, 365)));
+    }
+    await services.db.close();
+
+    children.push(
+      await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+        DATABASE_URL: dbUrl.toString(),
+        PORT: String(cPort),
+        CONSENTRY_ISSUER: consentryUrl,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        CONSENTRY_RATE_LIMIT: '10000000',
+      }, 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []),
+    );
+    children.push(await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready'));
+
+    const rows: Record<string, string | number>[] = [];
+    const only = process.env.BENCH_ONLY;
+    for (const scenario of SCENARIOS.filter((s) => !only || s.name.startsWith(`(${only})`))) {
+      const ids = subjects.slice(0, scenario.subjects).map((s) => s.subjectId);
+      const query =
+        scenario.subjects === 1
+          ? `{ subject(id: "${ids[0]}", purpose: "credit_underwriting") { ${EVERY_FIELD} } }`
+          : `{ subjects(ids: ${JSON.stringify(ids)}, purpose: "credit_underwriting") { ${EVERY_FIELD} } }`;
+      const body = JSON.stringify({ query });
+      const token = await partnerToken(consentryUrl, partner);
+
+      // Same answer from both, or the comparison means nothing.
+      const post = async (url: string, t?: string) =>
+        (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) }, body })).json();
+      const [fromBare, fromConsentry] = [await post(bareUrl), await post(consentryUrl, token)];
+      if (JSON.stringify(fromBare) !== JSON.stringify(fromConsentry)) throw new Error(`${scenario.name}: responses differ`);
+      const rtBefore = await roundTrips(consentryUrl);
+      await post(consentryUrl, token);
+      const rtSingle = (await roundTrips(consentryUrl)) - rtBefore;
+
+      await load(bareUrl, body, undefined, scenario.connections, WARMUP);
+      const bare = await load(bareUrl, body, undefined, scenario.connections, DURATION);
+      await load(consentryUrl, body, token, scenario.connections, WARMUP);
+      const rt0 = await roundTrips(consentryUrl);
+      const full = await load(consentryUrl, body, token, scenario.connections, DURATION);
+      const rtLoaded = ((await roundTrips(consentryUrl)) - rt0 - 0) / Math.max(1, full.requests.total);
+      if (bare.non2xx || full.non2xx || bare.errors || full.errors) {
+        throw new Error(`${scenario.name}: non-2xx or errors (bare ${bare.non2xx}/${bare.errors}, consentry ${full.non2xx}/${full.errors})`);
+      }
+      rows.push({
+        scenario: scenario.name,
+        connections: scenario.connections,
+        'bare rps': Math.round(bare.requests.average),
+        'consentry rps': Math.round(full.requests.average),
+        'rps ratio': +(full.requests.average / bare.requests.average).toFixed(2),
+        'bare p50 ms': bare.latency.p50,
+        'consentry p50 ms': full.latency.p50,
+        'bare p99 ms': bare.latency.p99,
+        'consentry p99 ms': full.latency.p99,
+        'p99 ratio': +(full.latency.p99 / Math.max(1, bare.latency.p99)).toFixed(2),
+        'round trips (one request)': rtSingle,
+        'round trips/request under load': +rtLoaded.toFixed(2),
+      });
+      process.stdout.write(`${scenario.name}: done\n`);
+    }
+    console.table(rows);
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/latest.json', JSON.stringify({ at: new Date().toISOString(), durationSeconds: DURATION, rows }, null, 2));
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+await main();
