@@ -94,5 +94,6 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
 }
 
 function article(type: string): string {
+  if (type === 'int') return 'a whole number';
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
