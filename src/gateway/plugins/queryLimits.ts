@@ -3,7 +3,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { GraphQLError, validate, type ValidationRule } from 'graphql';
+import { GraphQLError, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { QueryTooComplexError } from '../../errors.js';
 import type { GatewayContext } from '../context.js';
 import { toGraphQLError } from '../toGraphQLError.js';
@@ -32,21 +32,30 @@ export function queryLimitsPlugin(limits: QueryLimits = DEFAULT_QUERY_LIMITS): A
     maxDirectivesRule({ n: limits.maxDirectives, ...common }),
     costLimitRule({ maxCost: limits.maxCost, ...common }),
   ] as unknown as ValidationRule[];
+  // Apollo hands the same DocumentNode back for a repeated query string, so a
+  // document's verdict is computed once: partners send the same few queries.
+  const verdicts = new WeakMap<DocumentNode, string | null>();
+  const verdict = (schema: GraphQLSchema, document: DocumentNode): string | null => {
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(schema, document, rules);
+    } catch (err) {
+      // graphql-armor throws the first rejection when propagateOnRejection is set.
+      if (!(err instanceof GraphQLError)) throw err;
+      errors = [err];
+    }
+    return errors.length ? errors.map((e) => e.message.replace(/^Syntax Error: /, '')).join(' ') : null;
+  };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document }) {
-          let errors: readonly GraphQLError[];
-          try {
-            errors = validate(schema, document, rules);
-          } catch (err) {
-            // graphql-armor throws the first rejection when propagateOnRejection is set.
-            if (!(err instanceof GraphQLError)) throw err;
-            errors = [err];
+          let problem = verdicts.get(document);
+          if (problem === undefined) {
+            problem = verdict(schema, document);
+            verdicts.set(document, problem);
           }
-          if (errors.length) {
-            throw toGraphQLError(new QueryTooComplexError(errors.map((e) => e.message.replace(/^Syntax Error: /, '')).join(' ')));
-          }
+          if (problem) throw toGraphQLError(new QueryTooComplexError(problem));
         },
       };
     },
