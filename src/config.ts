@@ -9,6 +9,15 @@ export interface TrustedIssuer {
   jwksUri: string;
   /** Expected `aud` of tokens from this issuer; defaults to the gateway issuer. */
   audience?: string;
+  /**
+   * The gateway's client id at this issuer. When set, subjects can sign in to
+   * the pages through it (authorization code + PKCE, redirect URI
+   * `<CONSENTRY_ISSUER>/signin/oidc/callback`), and ID tokens whose `aud` is
+   * this client id are accepted as well.
+   */
+  clientId?: string;
+  /** The client secret for a confidential client; omit for a public client (PKCE only). */
+  clientSecret?: string;
 }
 
 export interface Config {
@@ -86,14 +95,22 @@ const trustedIssuersFrom = z
     if (!v) return [];
     try {
       const parsed = z
-        .array(z.object({ issuer: z.string().url(), jwksUri: z.string().url(), audience: z.string().optional() }))
+        .array(
+          z.object({
+            issuer: z.string().url(),
+            jwksUri: z.string().url(),
+            audience: z.string().optional(),
+            clientId: z.string().min(1).optional(),
+            clientSecret: z.string().min(1).optional(),
+          }),
+        )
         .parse(JSON.parse(v));
       return parsed;
     } catch {
       ctx.addIssue({
         code: 'custom',
         message:
-          'CONSENTRY_TRUSTED_ISSUERS must be a JSON array of {"issuer": URL, "jwksUri": URL, "audience"?: string}',
+          'CONSENTRY_TRUSTED_ISSUERS must be a JSON array of {"issuer": URL, "jwksUri": URL, "audience"?: string, "clientId"?: string, "clientSecret"?: string}',
       });
       return z.NEVER;
     }

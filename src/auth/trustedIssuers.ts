@@ -9,6 +9,16 @@ import { describeJoseFailure, parseRoles } from './gatewayTokens.js';
 const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /**
+ * API tokens name the gateway (or the configured audience); ID tokens from
+ * signing in to the pages name the gateway's client id at the issuer.
+ */
+function acceptedAudiences(issuer: TrustedIssuer, defaultAudience: string | undefined): string | string[] | undefined {
+  const api = issuer.audience ?? defaultAudience;
+  if (!issuer.clientId) return api;
+  return api ? [api, issuer.clientId] : [issuer.clientId];
+}
+
+/**
  * Subject, compliance and admin tokens from trusted OpenID issuers. Each
  * issuer's JWKS is fetched by jose's remote key set: cached, and refetched
  * (rate-limited) when a token names a `kid` it has not seen, so issuer key
@@ -25,7 +35,7 @@ export function createExternalVerifier(
       i.issuer,
       {
         jwks: createRemoteJWKSet(new URL(i.jwksUri), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 }),
-        audience: i.audience ?? defaultAudience,
+        audience: acceptedAudiences(i, defaultAudience),
       },
     ]),
   );

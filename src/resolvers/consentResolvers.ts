@@ -1,6 +1,7 @@
 import { approveConsentRequest } from '../consent/approveConsentRequest.js';
 import { subjectAccessLog } from '../consent/accessLog.js';
 import { approvalUrl, readConsentRequest, requestConsent, type ConsentRequestViewer } from '../consent/consentRequests.js';
+import { consentDepsOf } from '../consent/consentDeps.js';
 import { declineConsentRequest } from '../consent/declineConsentRequest.js';
 import type { ConsentDeps } from '../consent/grantConsent.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
@@ -47,10 +48,7 @@ export const consentResolvers: Resolvers = {
   },
 };
 
-export function consentDeps(ctx: GatewayContext): ConsentDeps {
-  const { db, auditLog, keys, clock, config } = ctx.services;
-  return { db, auditLog, keys, clock, issuer: config.issuer };
-}
+const consentDeps = (ctx: GatewayContext): ConsentDeps => consentDepsOf(ctx.services);
 
 function subjectOf(ctx: GatewayContext): string {
   const p = ctx.principal;
