@@ -204,6 +204,31 @@ describe('a store outage on postgres', () => {
   });
 });
 
+describe('rate limits shared through Redis', () => {
+  let first: TestGateway;
+  let second: TestGateway;
+  beforeAll(async () => {
+    const env = { CONSENTRY_RATE_LIMIT: '4', REDIS_URL: 'redis://127.0.0.1:6379' };
+    first = await startGateway('postgres', { env });
+    // A second replica on the same database and the same Redis.
+    const config = { ...env, DATABASE_URL: (first.store.config.database as { url: string }).url, CONSENTRY_ISSUER: first.url };
+    second = await startGateway('postgres', { env: config });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it("counts a partner's requests across replicas", async () => {
+    const p = await createTestPartner(first.services);
+    const q = `{ subject(id: "s1", purpose: "deposit_waiver") { id } }`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await graphql(first.url, await partnerToken(first.url, p), q)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await graphql(second.url, await partnerToken(first.url, p), q)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+  });
+});
+
 describe('rate limits', () => {
   let gw: TestGateway;
   beforeAll(async () => {
