@@ -12,6 +12,7 @@ import type { GatewayContext } from './context.js';
 import { createFormatError } from './formatError.js';
 import { authorizeRolesPlugin } from './plugins/authorizeRoles.js';
 import { enforceReleasePlugin } from './plugins/enforceRelease.js';
+import { probingThrottlePlugin } from './plugins/probingThrottle.js';
 import { queryLimitsPlugin } from './plugins/queryLimits.js';
 import { rateLimitPlugin } from './plugins/rateLimit.js';
 import { requestMetricsPlugin } from './plugins/requestMetrics.js';
@@ -36,6 +37,7 @@ export function createApolloServer(services: Services, options: GatewayOptions =
     queryLimitsPlugin(),
     authorizeRolesPlugin(policy),
     rateLimitPlugin({ ...services.config.rateLimit, redis: options.redis }),
+    probingThrottlePlugin(services),
     enforceReleasePlugin(services, policy),
     ApolloServerPluginLandingPageDisabled(),
     ...(options.transportPlugins ?? []),

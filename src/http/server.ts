@@ -15,6 +15,7 @@ import type { Services } from '../services.js';
 import { loadSubjects } from '../store/scoreSummaries.js';
 import { registerWebRoutes } from '../web/routes.js';
 import { createExternalVerifier } from '../auth/trustedIssuers.js';
+import { startAuditJobs } from '../audit/auditJobs.js';
 
 export interface GatewayServer {
   app: FastifyInstance;
@@ -127,11 +128,14 @@ export async function createServer(services: Services, options: ServerOptions = 
   }, 60_000);
   pruneTimer.unref();
 
+  const auditJobs = startAuditJobs(services);
+
   return {
     app,
     async close() {
       clearInterval(pruneTimer);
       await app.close();
+      await auditJobs.stop();
       redis?.disconnect();
     },
   };

@@ -1,0 +1,158 @@
+import { CompactSign } from 'jose';
+import { SIGNING_ALG, type SigningKeys } from '../auth/signingKeys.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Database, Sql } from '../store/database.js';
+import type { AuditLog } from './auditLog.js';
+import { readChainHead } from './storedEvents.js';
+
+/** The JWS `typ` of a checkpoint, so it can never pass for a token or a consent receipt. */
+export const CHECKPOINT_TYPE = 'audit-checkpoint+jws';
+
+/** What a checkpoint's JWS payload holds: the gateway vouches that the chain head at `seq` was `headHash`. */
+export interface CheckpointPayload {
+  seq: string;
+  headHash: string;
+  at: string;
+  issuer: string;
+}
+
+/** A checkpoint as stored and exported; only `jws` is evidence, the rest is an index into it. */
+export interface StoredCheckpoint {
+  seq: string;
+  headHash: string;
+  at: string;
+  kid: string;
+  jws: string;
+}
+
+export interface CheckpointDeps {
+  db: Database;
+  keys: SigningKeys;
+  clock: Clock;
+  issuer: string;
+}
+
+/**
+ * Signs the current chain head and stores the checkpoint. Returns the latest
+ * checkpoint (possibly an earlier one when nothing was appended since) or
+ * undefined while the log is empty. Replicas racing for the same head store
+ * it once.
+ */
+export async function writeCheckpoint(deps: CheckpointDeps): Promise<StoredCheckpoint | undefined> {
+  const head = await readChainHead(deps.db);
+  if (head.seq === '0') return undefined;
+  const latest = await latestCheckpoint(deps.db);
+  if (latest && BigInt(latest.seq) >= BigInt(head.seq)) return latest;
+  const key = await deps.keys.signingKey();
+  const payload: CheckpointPayload = { seq: head.seq, headHash: head.hash, at: deps.clock().toISOString(), issuer: deps.issuer };
+  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: CHECKPOINT_TYPE })
+    .sign(key.privateKey);
+  await deps.db.query(
+    `INSERT INTO audit_checkpoints (seq, head_hash, at, kid, jws) VALUES ($1::bigint, $2, $3::timestamptz, $4, $5)
+     ON CONFLICT (seq) DO NOTHING`,
+    [payload.seq, payload.headHash, payload.at, key.kid, jws],
+  );
+  return (await latestCheckpoint(deps.db))!;
+}
+
+interface CheckpointRow {
+  seq: string;
+  head_hash: string;
+  at: Date | string;
+  kid: string;
+  jws: string;
+}
+
+const CHECKPOINT_COLUMNS = 'seq::text AS seq, head_hash, at, kid, jws';
+const fromRow = (r: CheckpointRow): StoredCheckpoint => ({
+  seq: r.seq,
+  headHash: r.head_hash,
+  at: new Date(r.at).toISOString(),
+  kid: r.kid,
+  jws: r.jws,
+});
+
+/** Checkpoints, latest first. */
+export async function listCheckpoints(db: Sql, limit: number): Promise<StoredCheckpoint[]> {
+  const rows = await db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY audit_checkpoints.seq DESC LIMIT $1`, [limit]);
+  return rows.map(fromRow);
+}
+
+export async function latestCheckpoint(db: Sql): Promise<StoredCheckpoint | undefined> {
+  return (await listCheckpoints(db, 1))[0];
+}
+
+/**
+ * Checkpoints with seq in [first, last], ascending. One row per many events
+ * (config.audit.checkpointEvery), so even a long log's checkpoints fit in memory.
+ */
+export async function checkpointsInRange(db: Sql, range: { first?: string; last?: string } = {}): Promise<StoredCheckpoint[]> {
+  const rows = await db.query<CheckpointRow>(
+    `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints
+     WHERE ($1::bigint IS NULL OR seq >= $1::bigint) AND ($2::bigint IS NULL OR seq <= $2::bigint) ORDER BY audit_checkpoints.seq`,
+    [range.first ?? null, range.last ?? null],
+  );
+  return rows.map(fromRow);
+}
+
+export interface CheckpointSchedule {
+  /** A checkpoint after this many new events. */
+  every: number;
+  /** And at least this often while events arrive. */
+  intervalSeconds: number;
+}
+
+/**
+ * Writes checkpoints on a schedule: after every `every` appended events and
+ * every `intervalSeconds` when something was appended since the last one. A
+ * checkpoint held by a third party is what makes a truncated or rewritten
+ * chain detectable, so a quiet period must not leave recent events unanchored.
+ */
+export class AuditCheckpointer {
+  private sinceLast = 0;
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  private inFlight?: Promise<StoredCheckpoint | undefined>;
+
+  constructor(
+    private readonly deps: CheckpointDeps & { auditLog: AuditLog; logger: Logger },
+    private readonly schedule: CheckpointSchedule,
+  ) {
+    deps.auditLog.onAppended((events) => {
+      if (!this.running) return;
+      this.sinceLast += events.length;
+      if (this.sinceLast >= this.schedule.every) this.trigger();
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timer = setInterval(() => this.trigger(), this.schedule.intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Stops scheduling and waits for a checkpoint being written. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.timer);
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /** Writes one now (one at a time: a second call joins the one under way). */
+  checkpointNow(): Promise<StoredCheckpoint | undefined> {
+    if (!this.inFlight) {
+      this.sinceLast = 0;
+      this.inFlight = writeCheckpoint(this.deps).finally(() => {
+        this.inFlight = undefined;
+      });
+    }
+    return this.inFlight;
+  }
+
+  private trigger(): void {
+    this.checkpointNow().catch((err) => this.deps.logger.warn({ err }, 'writing an audit checkpoint failed'));
+  }
+}

@@ -1,0 +1,204 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Sql } from '../store/database.js';
+import type { AuditLog } from './auditLog.js';
+import type { AuditEvent } from './chain.js';
+
+export const PARTNER_FLAGGED = 'partner.flagged';
+/** Below this many decisions in a window a denial rate means nothing: one denied request is not 100% probing. */
+export const MIN_ACCESS_EVENTS_FOR_RATE = 20;
+
+export type ProbingReason = 'DENIAL_RATE' | 'NON_CONSENTING_SUBJECTS';
+
+export interface ProbingThresholds {
+  windowMinutes: number;
+  maxDenialRate: number;
+  maxDistinctNonConsenting: number;
+  minAccessEvents: number;
+}
+
+export interface PartnerWindowStats {
+  partnerId: string;
+  accessEvents: number;
+  deniedEvents: number;
+  /** Subjects asked about without consent (CONSENT_REQUIRED): the signature of trawling for people. */
+  distinctNonConsenting: number;
+}
+
+export interface ProbingAssessment extends PartnerWindowStats {
+  flagged: boolean;
+  reasons: ProbingReason[];
+  denialRate: number;
+}
+
+export function probingThresholds(config: Config['probing'], minAccessEvents = MIN_ACCESS_EVENTS_FOR_RATE): ProbingThresholds {
+  return { ...config, minAccessEvents };
+}
+
+/** The rule, pure: a partner probes when too much of what it asks is denied, or it asks about too many strangers. */
+export function assessProbing(stats: PartnerWindowStats, t: ProbingThresholds): ProbingAssessment {
+  const denialRate = stats.accessEvents ? stats.deniedEvents / stats.accessEvents : 0;
+  const reasons: ProbingReason[] = [];
+  if (stats.accessEvents >= t.minAccessEvents && denialRate > t.maxDenialRate) reasons.push('DENIAL_RATE');
+  if (stats.distinctNonConsenting > t.maxDistinctNonConsenting) reasons.push('NON_CONSENTING_SUBJECTS');
+  return { ...stats, denialRate, reasons, flagged: reasons.length > 0 };
+}
+
+/** Every partner's access statistics over [from, to): one aggregate query on the time index. */
+export async function windowStats(db: Sql, from: Date, to: Date, partnerId?: string): Promise<PartnerWindowStats[]> {
+  return db.query<PartnerWindowStats>(
+    `SELECT partner_id AS "partnerId", count(*)::int AS "accessEvents",
+            count(*) FILTER (WHERE jsonb_array_length(denied) > 0)::int AS "deniedEvents",
+            count(DISTINCT subject_id) FILTER (WHERE denied @> '[{"code":"CONSENT_REQUIRED"}]')::int AS "distinctNonConsenting"
+     FROM audit_events
+     WHERE kind = 'access' AND at >= $1 AND at < $2 AND partner_id IS NOT NULL AND ($3::text IS NULL OR partner_id = $3)
+     GROUP BY partner_id`,
+    [from, to, partnerId ?? null],
+  );
+}
+
+export interface PartnerFlag {
+  partnerId: string;
+  at: string;
+  reasons: ProbingReason[];
+}
+
+/** partner.flagged events since a time, latest per partner. */
+export async function flagsSince(db: Sql, since: Date, partnerId?: string): Promise<PartnerFlag[]> {
+  const rows = await db.query<{ partnerId: string; at: Date | string; details: { reasons?: ProbingReason[] } }>(
+    `SELECT DISTINCT ON (partner_id) partner_id AS "partnerId", at, details FROM audit_events
+     WHERE kind = $1 AND at >= $2 AND ($3::text IS NULL OR partner_id = $3)
+     ORDER BY partner_id, seq DESC`,
+    [PARTNER_FLAGGED, since, partnerId ?? null],
+  );
+  return rows.map((r) => ({ partnerId: r.partnerId, at: new Date(r.at).toISOString(), reasons: r.details.reasons ?? [] }));
+}
+
+function flagEvent(a: ProbingAssessment, t: ProbingThresholds, windowStart: Date, now: Date) {
+  // The log stores integers only: rates are recorded per mille.
+  return {
+    kind: PARTNER_FLAGGED,
+    at: now,
+    actorType: 'system' as const,
+    actorId: 'probing-detector',
+    partnerId: a.partnerId,
+    details: {
+      reasons: a.reasons,
+      windowStart: windowStart.toISOString(),
+      windowMinutes: t.windowMinutes,
+      accessEvents: a.accessEvents,
+      deniedEvents: a.deniedEvents,
+      denialRatePerMille: Math.round(a.denialRate * 1000),
+      distinctNonConsenting: a.distinctNonConsenting,
+      thresholds: {
+        maxDenialRatePerMille: Math.round(t.maxDenialRate * 1000),
+        maxDistinctNonConsenting: t.maxDistinctNonConsenting,
+        minAccessEvents: t.minAccessEvents,
+      },
+    },
+  };
+}
+
+export interface ProbingMonitorDeps {
+  db: Sql;
+  auditLog: AuditLog;
+  clock: Clock;
+  logger: Logger;
+  config: Pick<Config, 'probing'>;
+}
+
+export interface ProbingSchedule {
+  /** Evaluate at least this often. */
+  everySeconds: number;
+  /** And after this many access decisions, so a burst is caught before the timer fires. */
+  everyAccessEvents: number;
+}
+
+/**
+ * Watches partners for probing without adding a query to any request: one
+ * aggregate query per evaluation, run on a timer and after bursts of access
+ * events. A partner is flagged once per window (a `partner.flagged` audit
+ * event) and stays flagged while that event is inside the window; the flag set
+ * is rebuilt from the log each time, so replicas converge on the same answer.
+ */
+export class ProbingMonitor {
+  private flagged = new Set<string>();
+  private accessSinceLast = 0;
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  private inFlight?: Promise<PartnerFlag[]>;
+  readonly thresholds: ProbingThresholds;
+
+  constructor(
+    private readonly deps: ProbingMonitorDeps,
+    private readonly schedule: ProbingSchedule = { everySeconds: 30, everyAccessEvents: 500 },
+  ) {
+    this.thresholds = probingThresholds(deps.config.probing);
+    deps.auditLog.onAppended((events) => this.countAccess(events));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.timer = setInterval(() => this.trigger(), this.schedule.everySeconds * 1000);
+    this.timer.unref();
+    this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearInterval(this.timer);
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  /** As of the last evaluation. */
+  isFlagged(partnerId: string): boolean {
+    return this.flagged.has(partnerId);
+  }
+
+  /** Evaluates every partner now; returns the flags raised by this evaluation. */
+  evaluate(): Promise<PartnerFlag[]> {
+    this.inFlight ??= this.runEvaluation().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async runEvaluation(): Promise<PartnerFlag[]> {
+    this.accessSinceLast = 0;
+    const now = this.deps.clock();
+    const windowStart = new Date(now.getTime() - this.thresholds.windowMinutes * 60_000);
+    const [stats, existing] = await Promise.all([
+      windowStats(this.deps.db, windowStart, now),
+      flagsSince(this.deps.db, windowStart),
+    ]);
+    const alreadyFlagged = new Set(existing.map((f) => f.partnerId));
+    const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
+    if (raised.length) await this.deps.auditLog.append(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
+    this.flagged = new Set([...alreadyFlagged, ...raised.map((a) => a.partnerId)]);
+    return raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
+  }
+
+  private countAccess(events: readonly AuditEvent[]): void {
+    if (!this.running) return;
+    for (const e of events) if (e.kind === 'access') this.accessSinceLast++;
+    if (this.accessSinceLast >= this.schedule.everyAccessEvents) this.trigger();
+  }
+
+  private trigger(): void {
+    this.evaluate().catch((err) => this.deps.logger.warn({ err }, 'probing evaluation failed'));
+  }
+}
+
+const monitors = new WeakMap<object, ProbingMonitor>();
+
+/** The one monitor per set of services (the gateway plugin starts it; reports and tests read it). */
+export function probingMonitorFor(services: ProbingMonitorDeps): ProbingMonitor {
+  let monitor = monitors.get(services);
+  if (!monitor) {
+    monitor = new ProbingMonitor(services);
+    monitors.set(services, monitor);
+  }
+  return monitor;
+}

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEventInput } from '../../../src/audit/chain.js';
+import { loadConfig } from '../../../src/config.js';
+import { createServer, type GatewayServer } from '../../../src/http/server.js';
+import { createServices, type Services } from '../../../src/services.js';
+import type { Sql } from '../../../src/store/database.js';
+import { createPostgresDatabase } from '../../fixtures/postgres.js';
+import type { StoreKind } from '../../fixtures/stores.js';
+
+/**
+ * A listening gateway on a database the CLI can open too: a PostgreSQL copy
+ * or an on-disk PGlite directory (PGlite admits one process at a time, so
+ * stop the gateway before running the CLI against it).
+ */
+export interface AuditGateway {
+  url: string;
+  services: Services;
+  /** Environment that points `consentry` at the same database. */
+  cliEnv: Record<string, string>;
+  /** Stops the server and closes the database; the data stays for the CLI. */
+  stop(): Promise<void>;
+  /** Removes the database. */
+  cleanup(): Promise<void>;
+}
+
+export async function startAuditGateway(kind: StoreKind, env: Record<string, string> = {}): Promise<AuditGateway> {
+  let cliEnv: Record<string, string>;
+  let drop: () => Promise<void>;
+  if (kind === 'postgres') {
+    const pg = await createPostgresDatabase();
+    cliEnv = { DATABASE_URL: pg.url };
+    drop = pg.drop;
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'consentry-audit-'));
+    cliEnv = { CONSENTRY_DATA_DIR: dir };
+    drop = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CONSENTRY_ISSUER: url, PORT: String(port), ...cliEnv, ...env });
+  const services = await createServices(config);
+  const server: GatewayServer = await createServer(services);
+  await server.app.listen({ port, host: '127.0.0.1' });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await server.close();
+    await services.db.close();
+  };
+  return {
+    url,
+    services,
+    cliEnv: { ...cliEnv, CONSENTRY_ISSUER: url, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
+    stop,
+    cleanup: async () => {
+      await stop();
+      await drop();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `consentry ...` as a child process, as an operator would. */
+export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (stdin !== undefined) child.stdin!.end(stdin);
+  });
+}
+
+const PURPOSES = ['deposit_waiver', 'credit_underwriting'];
+
+/** Access decisions like the gateway records them: some released, some denied. */
+export function sampleEvents(count: number, start = new Date('2026-03-01T09:00:00.000Z'), partners = ['p_alpha', 'p_beta']): AuditEventInput[] {
+  return Array.from({ length: count }, (_, i) => {
+    const partnerId = partners[i % partners.length]!;
+    const denied = i % 3 === 0;
+    return {
+      kind: 'access',
+      at: new Date(start.getTime() + i * 60_000),
+      actorType: 'partner' as const,
+      actorId: partnerId,
+      partnerId,
+      subjectId: `s_${i % 17}`,
+      purpose: PURPOSES[i % PURPOSES.length]!,
+      requestId: `req-${i}`,
+      released: denied ? [] : ['score.band'],
+      denied: denied ? [{ category: 'score.band', code: 'CONSENT_REQUIRED' }] : [{ category: 'score.value', code: 'INSUFFICIENT_SCOPE' }].slice(0, i % 2),
+      consentIds: denied ? [] : [`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`],
+    };
+  });
+}
+
+/** Alters audit rows the way a DBA with superuser rights could: triggers switched off for the transaction. */
+export async function tamper(db: { transaction: <T>(work: (tx: Sql) => Promise<T>) => Promise<T> }, ...statements: [string, unknown[]?][]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    for (const [sql, params] of statements) await tx.query(sql, params ?? []);
+  });
+}
