@@ -47,7 +47,11 @@ export async function listConsents(
   if (filter.partnerId) where.push(`partner_id = ${param(filter.partnerId)}`);
   if (filter.subjectId) where.push(`subject_id = ${param(filter.subjectId)}`);
   if (filter.purpose) where.push(`purpose = ${param(filter.purpose)}`);
-  if (filter.status) where.push(STATUS_SQL[filter.status].replaceAll('$now', `${param(input.now)}::timestamptz`));
+  if (filter.status) {
+    const sql = STATUS_SQL[filter.status];
+    // PostgreSQL refuses a parameter no clause uses, so the clock goes in only where a status needs it.
+    where.push(sql.includes('$now') ? sql.replaceAll('$now', `${param(input.now)}::timestamptz`) : sql);
+  }
   const after = decodeConsentCursor(input.after);
   if (after) where.push(`(granted_at, id) > (${param(after.grantedAt)}::timestamptz, ${param(after.id)}::uuid)`);
   const rows = await db.query<Parameters<typeof consentFromRow>[0]>(
