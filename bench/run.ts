@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -50,6 +50,12 @@ function start(args: string[], env: Record<string, string>, readyText: string, n
   });
 }
 
+/** CPU seconds (user + system) a child process has used: steadier than wall time on a busy machine. */
+function cpuSeconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function roundTrips(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN);
@@ -90,17 +96,16 @@ async function main() {
     }
     await services.db.close();
 
-    children.push(
-      await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+    const consentryProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
         DATABASE_URL: dbUrl.toString(),
         PORT: String(cPort),
         CONSENTRY_ISSUER: consentryUrl,
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         CONSENTRY_RATE_LIMIT: '10000000',
-      }, 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []),
-    );
-    children.push(await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready'));
+      }, 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
+    const bareProcess = await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready');
+    children.push(consentryProcess, bareProcess);
 
     const rows: Record<string, string | number>[] = [];
     const only = process.env.BENCH_ONLY;
@@ -123,10 +128,14 @@ async function main() {
       const rtSingle = (await roundTrips(consentryUrl)) - rtBefore;
 
       await load(bareUrl, body, undefined, scenario.connections, WARMUP);
+      const bareCpu0 = cpuSeconds(bareProcess);
       const bare = await load(bareUrl, body, undefined, scenario.connections, DURATION);
+      const bareCpu = (cpuSeconds(bareProcess) - bareCpu0) / bare.requests.total;
       await load(consentryUrl, body, token, scenario.connections, WARMUP);
       const rt0 = await roundTrips(consentryUrl);
+      const fullCpu0 = cpuSeconds(consentryProcess);
       const full = await load(consentryUrl, body, token, scenario.connections, DURATION);
+      const fullCpu = (cpuSeconds(consentryProcess) - fullCpu0) / full.requests.total;
       const rtLoaded = ((await roundTrips(consentryUrl)) - rt0 - 0) / Math.max(1, full.requests.total);
       if (bare.non2xx || full.non2xx || bare.errors || full.errors) {
         throw new Error(`${scenario.name}: non-2xx or errors (bare ${bare.non2xx}/${bare.errors}, consentry ${full.non2xx}/${full.errors})`);
@@ -142,6 +151,8 @@ async function main() {
         'bare p99 ms': bare.latency.p99,
         'consentry p99 ms': full.latency.p99,
         'p99 ratio': +(full.latency.p99 / Math.max(1, bare.latency.p99)).toFixed(2),
+        'bare CPU ms/req': +(bareCpu * 1000).toFixed(3),
+        'consentry CPU ms/req': +(fullCpu * 1000).toFixed(3),
         'round trips (one request)': rtSingle,
         'round trips/request under load': +rtLoaded.toFixed(2),
       });

@@ -12,9 +12,19 @@ export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const ROLE_TOKEN_TYPE = 'consentry-role+jwt';
 
 /** Issues and verifies the tokens the gateway signs itself. */
+/** Verified tokens remembered, so a partner's repeated requests skip the signature check. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class GatewayTokens {
   /** Importing keys costs more than verifying; reuse the key set until the published keys change. */
   private verifier?: { keys: unknown; jwks: ReturnType<typeof createLocalJWKSet> };
+  /**
+   * A token is immutable and its claims were checked when first seen; only its
+   * expiry moves with the clock, and that is checked on every hit. Partner
+   * state (suspension, scopes) is not cached here: the release decision reads
+   * it from the store on every request.
+   */
+  private verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
 
   constructor(
     private readonly keys: SigningKeys,
@@ -65,6 +75,18 @@ export class GatewayTokens {
    * HS256 token forged with a public key as secret all fail here.
    */
   async verify(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (this.clock().getTime() < cached.expiresAtMs) return cached.principal;
+      this.verified.delete(token);
+    }
+    const { principal, expiresAtMs } = await this.verifyUncached(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, expiresAtMs });
+    return principal;
+  }
+
+  private async verifyUncached(token: string): Promise<{ principal: Principal; expiresAtMs: number }> {
     let typ: unknown;
     try {
       typ = decodeProtectedHeader(token).typ;
@@ -90,13 +112,19 @@ export class GatewayTokens {
         }
         const scope = typeof payload.scope === 'string' ? payload.scope : '';
         return {
-          kind: 'partner',
-          partnerId: payload.client_id,
-          scopes: new Set(scope.split(' ').filter(Boolean)),
-          tokenId: String(payload.jti ?? ''),
+          expiresAtMs: payload.exp! * 1000,
+          principal: {
+            kind: 'partner',
+            partnerId: payload.client_id,
+            scopes: new Set(scope.split(' ').filter(Boolean)),
+            tokenId: String(payload.jti ?? ''),
+          },
         };
       }
-      return { kind: 'user', sub: payload.sub!, roles: parseRoles(payload.roles), issuer: this.issuer };
+      return {
+        expiresAtMs: payload.exp! * 1000,
+        principal: { kind: 'user', sub: payload.sub!, roles: parseRoles(payload.roles), issuer: this.issuer },
+      };
     } catch (err) {
       if (err instanceof UnauthenticatedError) throw err;
       throw new UnauthenticatedError(describeJoseFailure(err));

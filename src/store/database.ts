@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import type { Config } from '../config.js';
@@ -28,7 +29,12 @@ export class Database implements Sql {
   /** Runs one statement. */
   query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.roundTrips++;
+    if (this.kind === 'postgres') return translateStoreErrors(() => preparedQuery<T>(this.pool(), sql, params));
     return this.exclusive(() => rawQuery<T>(this.dataSource.manager, sql, params));
+  }
+
+  private pool(): PgPool {
+    return (this.dataSource.driver as unknown as { master: PgPool }).master;
   }
 
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
@@ -70,6 +76,34 @@ export class Database implements Sql {
     const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+}
+
+interface PgPool {
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Parameterised statements outside transactions are the gateway's hot path
+ * (decision facts, the audit append, score reads). They go to the pg pool as
+ * named prepared statements: PostgreSQL parses and plans each once per
+ * connection instead of once per request. Errors are wrapped as TypeORM's.
+ */
+async function preparedQuery<T>(pool: PgPool, sql: string, params: unknown[]): Promise<T[]> {
+  let name: string | undefined;
+  if (params.length) {
+    name = statementNames.get(sql);
+    if (!name) {
+      name = `consentry_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+      statementNames.set(sql, name);
+    }
+  }
+  try {
+    return (await pool.query({ name, text: sql, values: params })).rows as T[];
+  } catch (err) {
+    throw new QueryFailedError(sql, params, err as Error);
   }
 }
 
