@@ -96,6 +96,25 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
     expect(await store.withDb((db) => db.query('SELECT id FROM partners'))).toEqual([]);
   });
 
+  it('--suspend with --activate: exit 2', async () => {
+    const r = await runCli(['partner', 'update', 'p_any', '--suspend', '--activate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: option '--suspend' cannot be used with option '--activate'");
+  });
+
+  it('an update with nothing to change: exit 2', async () => {
+    const r = await runCli(['partner', 'update', 'p_any'], store.env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'error: nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --suspend, --activate\n',
+    );
+  });
+
+  it('an unknown partner: exit 1', async () => {
+    const r = await runCli(['partner', 'update', 'p_nobody', '--suspend'], store.env);
+    expect(r).toMatchObject({ code: 1, stdout: '', stderr: 'error: No partner with id p_nobody.\n' });
+  });
+
   it('a broken DATABASE_URL: the configuration problem, exit 1', async () => {
     const r = await runCli(['migrate'], { DATABASE_URL: 'mysql://x' });
     expect(r.code).toBe(1);
