@@ -16,16 +16,8 @@ export interface Partner {
   updatedAt: Date;
 }
 
-export interface NewPartner {
-  id: string;
-  name: string;
-  industry: string;
-  contact?: string | null;
-  scopes: string[];
-  purposes: string[];
-  jwks: JSONWebKeySet;
-  redirectUris?: string[];
-}
+export type NewPartner = Pick<Partner, 'id' | 'name' | 'industry' | 'scopes' | 'purposes' | 'jwks'> &
+  Partial<Pick<Partner, 'contact' | 'redirectUris'>>;
 
 export type PartnerChanges = Partial<Pick<Partner, 'scopes' | 'purposes' | 'jwks' | 'redirectUris' | 'status' | 'name' | 'contact'>>;
 

@@ -81,15 +81,8 @@ export async function loadSubjects(db: Sql, ids: readonly string[]): Promise<Map
   return result;
 }
 
-export interface ScoreImportRecord {
-  subjectId: string;
-  value: number;
-  band: ScoreBand;
-  dimensions: ScoreDimensions;
-  factors: { code: string; description: string }[];
-  history: { month: string; value: number }[];
-  asOf: Date;
-  model: string;
+/** A summary as imported: the stored summary plus, optionally, the subject's identity check. */
+export interface ScoreImportRecord extends ScoreSummaryRecord {
   identity?: IdentityRecord;
 }
 
