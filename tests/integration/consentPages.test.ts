@@ -99,6 +99,12 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
     expect(res.headers.get('location')).toBe(`https://partner.example/callback?src=consentry&request_id=${id}&outcome=approved`);
     const after = (await graphql(gw.url, token, CONSENT_REQUEST, { id })).body.data.consentRequest;
     expect(after).toMatchObject({ status: 'APPROVED', consent: { categories: ['score.band'] } });
+    const audited = await gw.services.db.query<{ actor_type: string; actor_id: string; channel: string; request_id: string }>(
+      `SELECT actor_type, actor_id, details->>'channel' AS channel, details->>'requestId' AS request_id
+       FROM audit_events WHERE kind = 'consent.granted' AND consent_ids ? $1`,
+      [after.consent.id],
+    );
+    expect(audited).toEqual([{ actor_type: 'subject', actor_id: 'subject-1', channel: 'page', request_id: id }]);
 
     const again = await get(`/consent/${id}`, owner.cookie);
     const page = await again.text();
@@ -113,6 +119,11 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('You declined the request from Swift Car Rental. Nothing is shared.');
     expect(await statusOf(id)).toBe('DECLINED');
+    const audited = await gw.services.db.query<{ actor_id: string; channel: string }>(
+      `SELECT actor_id, details->>'channel' AS channel FROM audit_events WHERE kind = 'consent.declined' AND details->>'requestId' = $1`,
+      [id],
+    );
+    expect(audited).toEqual([{ actor_id: 'subject-1', channel: 'page' }]);
   });
 
   it('shows a lapsed request as lapsed, without the form', async () => {
