@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updatePartner } from '../../src/store/partners.js';
 import { createTestPartner, graphql, partnerToken, startGateway, type TestGateway, type TestPartner } from '../fixtures/gateway.js';
 import { REQUEST_CONSENT, partnerRead, seedSubject } from '../fixtures/consentScenario.js';
 
@@ -30,7 +31,7 @@ describe('consent journey in a browser', () => {
       scopes: ['score.threshold', 'score.band', 'score.value', 'identity.verified'],
       redirectUris: [callbackUrl],
     });
-    await gw.services.db.query(`UPDATE partners SET contact = 'privacy@swift-rental.example' WHERE id = $1`, [partner.id]);
+    await updatePartner(gw.services.db, partner.id, { contact: 'privacy@swift-rental.example' }, gw.services.clock());
     token = await partnerToken(gw.url, partner);
     await seedSubject(gw.services, 'subject-en');
     await seedSubject(gw.services, 'subject-zh', 640);
