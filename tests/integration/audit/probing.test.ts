@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assessProbing, probingMonitorFor } from '../../../src/audit/probing.js';
+import { STORE_KINDS } from '../../fixtures/stores.js';
+import { createTestPartner, graphql, partnerToken, startGateway, type TestGateway, type TestPartner } from '../../fixtures/gateway.js';
+
+describe('assessProbing', () => {
+  const t = { windowMinutes: 60, maxDenialRate: 0.5, maxDistinctNonConsenting: 10, minAccessEvents: 20 };
+  it.each([
+    [{ accessEvents: 1, deniedEvents: 1, distinctNonConsenting: 1 }, []],
+    [{ accessEvents: 20, deniedEvents: 10, distinctNonConsenting: 10 }, []],
+    [{ accessEvents: 20, deniedEvents: 11, distinctNonConsenting: 3 }, ['DENIAL_RATE']],
+    [{ accessEvents: 100, deniedEvents: 11, distinctNonConsenting: 11 }, ['NON_CONSENTING_SUBJECTS']],
+    [{ accessEvents: 30, deniedEvents: 30, distinctNonConsenting: 30 }, ['DENIAL_RATE', 'NON_CONSENTING_SUBJECTS']],
+  ])('%j → %j', (stats, reasons) => {
+    expect(assessProbing({ partnerId: 'p', ...stats }, t)).toMatchObject({ reasons, flagged: reasons.length > 0 });
+  });
+});
+
+describe.each(STORE_KINDS)('probing detection on %s', (kind) => {
+  let gw: TestGateway;
+  let prober: TestPartner;
+  let honest: TestPartner;
+
+  beforeAll(async () => {
+    gw = await startGateway(kind, {
+      env: { CONSENTRY_PROBING_THROTTLE: 'true', CONSENTRY_PROBING_MAX_NON_CONSENTING: '5', CONSENTRY_PROBING_MAX_DENIAL_RATE: '0.5' },
+    });
+    prober = await createTestPartner(gw.services);
+    honest = await createTestPartner(gw.services);
+  });
+  afterAll(() => gw?.close());
+
+  it('flags a partner asking about many non-consenting subjects once per window, reports and throttles it', async () => {
+    const token = await partnerToken(gw.url, prober);
+    // Eight strangers, one request each: every decision is CONSENT_REQUIRED.
+    for (let i = 0; i < 8; i++) {
+      const res = await graphql(gw.url, token, `{ subject(id: "stranger-${i}", purpose: "deposit_waiver") { score { band } } }`);
+      expect(res.body.errors?.[0].extensions.code).toBe('CONSENT_REQUIRED');
+    }
+    const honestToken = await partnerToken(gw.url, honest);
+    await graphql(gw.url, honestToken, `{ subject(id: "stranger-0", purpose: "deposit_waiver") { score { band } } }`);
+
+    const monitor = probingMonitorFor(gw.services);
+    expect(await monitor.evaluate()).toEqual([{ partnerId: prober.id, at: expect.any(String), reasons: ['NON_CONSENTING_SUBJECTS'] }]);
+    expect(await monitor.evaluate()).toEqual([]);
+    const flags = await gw.services.db.query<{ partner_id: string; details: Record<string, unknown> }>(
+      `SELECT partner_id, details FROM audit_events WHERE kind = 'partner.flagged'`,
+    );
+    expect(flags).toEqual([
+      {
+        partner_id: prober.id,
+        details: expect.objectContaining({ reasons: ['NON_CONSENTING_SUBJECTS'], accessEvents: 8, deniedEvents: 8, distinctNonConsenting: 8, denialRatePerMille: 1000 }),
+      },
+    ]);
+
+    const officer = await gw.services.tokens.issueRoleToken('officer-1', ['compliance'], 900);
+    const report = await graphql(gw.url, officer, `query($id: ID!) { partnerReport(partnerId: $id) { probing { flagged reasons distinctNonConsenting lastFlaggedAt } } }`, { id: prober.id });
+    expect(report.body.data.partnerReport.probing).toEqual({ flagged: true, reasons: ['NON_CONSENTING_SUBJECTS'], distinctNonConsenting: 8, lastFlaggedAt: expect.any(String) });
+
+    const refused = await graphql(gw.url, token, `{ subject(id: "stranger-9", purpose: "deposit_waiver") { score { band } } }`);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
+    const allowed = await graphql(gw.url, honestToken, `{ subject(id: "stranger-9", purpose: "deposit_waiver") { score { band } } }`);
+    expect(allowed.status).toBe(200);
+  });
+});
