@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createServer } from '../http/server.js';
 import { createServices } from '../services.js';
 import { isDatabaseEmpty, seedDemo } from './seedDemo.js';
 import { configFromEnv, printResult, processIO, reportFailure } from './output.js';
@@ -19,6 +18,8 @@ export function registerServe(program: Command): void {
         if (opts.demo && config.nodeEnv !== 'production' && (await isDatabaseEmpty(services.db))) {
           seeded = (await seedDemo(services)).directory;
         }
+        // Loaded here, not at the top: every other command starts without the HTTP stack.
+        const { createServer } = await import('../http/server.js');
         const server = await createServer(services);
         await server.app.listen({ port: config.port, host: config.host });
         const address = server.app.server.address();

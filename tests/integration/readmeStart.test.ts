@@ -1,5 +1,4 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,17 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ENTRY = 'dist/src/cli/main.js';
-
-/** Newest modification time under a directory, to tell whether dist/ is older than the source it came from. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
+import { CLI_ENTRY as ENTRY } from '../fixtures/build.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -57,11 +46,6 @@ describe('npm start (the README start command)', () => {
   let exited: Promise<number | null>;
 
   beforeAll(async () => {
-    // Stale build output would test yesterday's code; rebuild when the source is newer.
-    const entryTime = existsSync(ENTRY) ? statSync(ENTRY).mtimeMs : 0;
-    if (entryTime < Math.max(newestMtime('src'), newestMtime('migrations'))) {
-      await promisify(execFile)('npm', ['run', 'build'], { timeout: 240_000 });
-    }
     dir = await mkdtemp(join(tmpdir(), 'consentry-start-'));
     port = await freePort();
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'NODE_ENV', 'CONSENTRY_ISSUER'].includes(k)));

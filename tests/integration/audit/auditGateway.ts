@@ -9,6 +9,7 @@ import { createServices, type Services } from '../../../src/services.js';
 import type { Sql } from '../../../src/store/database.js';
 import { createPostgresDatabase } from '../../fixtures/postgres.js';
 import type { StoreKind } from '../../fixtures/stores.js';
+import { CLI_ENTRY } from '../../fixtures/build.js';
 
 /**
  * A listening gateway on a database the CLI can open too: a PostgreSQL copy
@@ -84,7 +85,7 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      [CLI_ENTRY, ...args],
       { env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -4,7 +4,7 @@ import { writeCheckpoint } from '../../../src/audit/checkpoints.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
 import { runCli, sampleEvents, startAuditGateway, tamper, type AuditGateway } from './auditGateway.js';
 
-// Each case starts a gateway and runs the CLI as a child process (tsx, a PGlite directory): seconds, not milliseconds.
+// Each case starts a gateway and runs the CLI as a child process (on a PGlite directory): seconds, not milliseconds.
 vi.setConfig({ testTimeout: 180_000 });
 
 const INTEGRITY = `{ auditIntegrity { ok eventsChecked firstBadSeq head headSeq checkpointsChecked problemCode problem } }`;
