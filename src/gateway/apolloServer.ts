@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { IResolvers } from '@graphql-tools/utils';
 import type { Redis } from 'ioredis';
 import type { Services } from '../services.js';
@@ -40,6 +40,8 @@ export function createApolloServer(services: Services, options: GatewayOptions =
     probingThrottlePlugin(services),
     enforceReleasePlugin(services, policy),
     ApolloServerPluginLandingPageDisabled(),
+    // Responses are per partner and never cacheable; computing cache hints per field is pure cost.
+    ApolloServerPluginCacheControlDisabled(),
     ...(options.transportPlugins ?? []),
   ];
   return new ApolloServer<GatewayContext>({

@@ -2,7 +2,6 @@ import { BadUserInputError, PurposeNotAllowedError } from '../errors.js';
 import type { DecidedSubject, RootFieldDecisions } from '../gateway/accessDecisions.js';
 import type { GatewayContext } from '../gateway/context.js';
 import type { Resolvers } from '../schema/generated/types.js';
-import type { SubjectRecord } from '../store/scoreSummaries.js';
 
 const MAX_HISTORY_MONTHS = 120;
 
@@ -21,32 +20,33 @@ export const partnerResolvers: Resolvers = {
   },
   Subject: {
     id: (s) => s.id,
-    // The summary object always exists so that a denied field reports its own
-    // reason: a missing subject and a non-consenting one look the same.
+    // The summary object exists even when nothing is released, so that each
+    // denied field reports its own reason: a missing subject and a
+    // non-consenting one look the same.
     score: async (s, _args, ctx) => {
-      if (!s.decision.released.some((c) => c.startsWith('score.'))) return s;
-      return (await ctx.subjects.load(s.id))?.score ? s : null;
+      if (!s.decision.released.some((c) => c.startsWith('score.'))) return { ...s, summary: null };
+      const summary = (await ctx.subjects.load(s.id))?.score;
+      return summary ? { ...s, summary } : null;
     },
-    identity: async (s, _args, ctx) => (await record(ctx, s))?.identity ?? null,
+    identity: async (s, _args, ctx) => (await ctx.subjects.load(s.id))?.identity ?? null,
   },
+  // Synchronous on purpose: the summary was read once by Subject.score, and a
+  // promise per field would cost more than the field itself.
   ScoreSummary: {
-    atLeast: async (s, args, ctx) => {
-      const score = await summary(ctx, s);
-      return score ? score.value >= args.threshold : null;
-    },
-    band: async (s, _args, ctx) => (await summary(ctx, s))?.band ?? null,
-    value: async (s, _args, ctx) => (await summary(ctx, s))?.value ?? null,
-    dimensions: async (s, _args, ctx) => (await summary(ctx, s))?.dimensions ?? null,
-    factors: async (s, _args, ctx) => (await summary(ctx, s))?.factors ?? null,
-    history: async (s, args, ctx) => {
+    atLeast: (s, args) => (s.summary ? s.summary.value >= args.threshold : null),
+    band: (s) => s.summary?.band ?? null,
+    value: (s) => s.summary?.value ?? null,
+    dimensions: (s) => s.summary?.dimensions ?? null,
+    factors: (s) => s.summary?.factors ?? null,
+    history: (s, args) => {
       const months = args.months ?? 12;
       if (!Number.isInteger(months) || months < 1 || months > MAX_HISTORY_MONTHS) {
         throw new BadUserInputError(`months must be between 1 and ${MAX_HISTORY_MONTHS}.`, { argument: 'months' });
       }
-      return (await summary(ctx, s))?.history.slice(0, months) ?? null;
+      return s.summary?.history.slice(0, months) ?? null;
     },
-    asOf: async (s, _args, ctx) => (await summary(ctx, s))?.asOf ?? null,
-    model: async (s, _args, ctx) => (await summary(ctx, s))?.model ?? null,
+    asOf: (s) => s.summary?.asOf ?? null,
+    model: (s) => s.summary?.model ?? null,
   },
 };
 
@@ -66,12 +66,4 @@ function decided(root: RootFieldDecisions, id: string): DecidedSubject {
   const decision = root.bySubject.get(id);
   if (!decision) throw new Error(`no release decision for a requested subject`);
   return { id, decision };
-}
-
-function record(ctx: GatewayContext, s: DecidedSubject): Promise<SubjectRecord | null> {
-  return ctx.subjects.load(s.id);
-}
-
-async function summary(ctx: GatewayContext, s: DecidedSubject) {
-  return (await record(ctx, s))?.score ?? null;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/audit/canonical.js';
-import { eventHash, GENESIS_HASH, linkEvents } from '../../../src/audit/chain.js';
+import { canonicalEventJson, eventHash, GENESIS_HASH, linkEvents } from '../../../src/audit/chain.js';
 
 describe('canonicalJson', () => {
   it.each([
@@ -44,5 +44,20 @@ describe('linkEvents', () => {
     ]) {
       expect(eventHash(tampered)).not.toBe(hash);
     }
+  });
+});
+
+describe('canonicalEventJson', () => {
+  it('writes exactly what the general canonical encoder writes for an event', () => {
+    const events = linkEvents(
+      [
+        { kind: 'access', at: new Date(0), actorType: 'partner', actorId: 'p"1', partnerId: 'p"1', subjectId: 'ü\n', purpose: 'x',
+          requestId: 'r', released: ['score.band', 'score.value'], denied: [{ code: 'CONSENT_REQUIRED', category: 'score.factors' }],
+          consentIds: ['c1', 'c2'], details: { z: [1, { b: null, a: 'é' }], a: true } },
+        { kind: 'key.rotated', at: new Date(1), actorType: 'operator' },
+      ],
+      { seq: 9n, hash: GENESIS_HASH },
+    );
+    for (const { hash: _hash, ...event } of events) expect(canonicalEventJson(event)).toBe(canonicalJson(event));
   });
 });
