@@ -3,6 +3,7 @@ import type { ExternalTokenVerifier } from '../auth/authenticate.js';
 import type { Services } from '../services.js';
 import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
+import { registerDemoCallback } from './demoCallback.js';
 import { registerSignIn } from './signIn.js';
 
 export interface WebOptions {
@@ -14,4 +15,5 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
   registerSignIn(app, services, options);
   registerConsentPages(app, services, options);
   registerCompliancePages(app, services, options);
+  registerDemoCallback(app, services);
 }

@@ -58,6 +58,7 @@ function queryScript(p: DemoPartner): string {
 //
 //   node query.mjs                      # gateway at http://localhost:4000
 //   CONSENTRY_URL=http://host:port node query.mjs
+//   node query.mjs '<GraphQL document>' ['<variables as JSON>']   # any other operation
 //
 // The response goes to stdout as JSON; progress notes go to stderr.
 import { randomUUID } from 'node:crypto';
@@ -71,8 +72,8 @@ try {
   process.exit(1);
 }
 
-const QUERY = ${JSON.stringify(p.example.query)};
-const VARIABLES = ${JSON.stringify(p.example.variables)};
+const QUERY = process.argv[2] ?? ${JSON.stringify(p.example.query)};
+const VARIABLES = process.argv[2] ? JSON.parse(process.argv[3] ?? '{}') : ${JSON.stringify(p.example.variables)};
 
 const here = new URL('.', import.meta.url);
 const partner = JSON.parse(await readFile(new URL('partner.json', here), 'utf8'));
@@ -164,8 +165,10 @@ What to expect:
 ${p.example.expect.map((e) => `  - ${e}`).join('\n')}
 
 Denied fields come back as null with an error whose extensions.code says why;
-everything else released is still returned. Edit QUERY in query.mjs to try
-other fields or subjects (demo-subject-1 to demo-subject-300).
+everything else released is still returned. Pass another operation as the
+first argument (and its variables as JSON as the second) to try other fields,
+subjects (demo-subject-1 to demo-subject-300) or mutations such as
+requestConsent.
 
 These keys are for a local demo only. Never reuse them.
 `;
