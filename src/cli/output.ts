@@ -25,7 +25,10 @@ export function printResult(io: CommandIO, json: boolean, data: unknown, human: 
 export function reportFailure(io: CommandIO, json: boolean, err: unknown): void {
   const code = err instanceof ConfigError ? err.code : err instanceof UsageError ? err.code : isConsentryError(err) ? err.code : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
-  io.stderr(json ? JSON.stringify({ error: { code, message } }) : `error: ${message}`);
+  // Operators may see why the store was unreachable; API clients never do.
+  const cause = (err as { underlying?: unknown }).underlying;
+  const detail = cause instanceof Error ? ` (${cause.message})` : '';
+  io.stderr(json ? JSON.stringify({ error: { code, message: message + detail } }) : `error: ${message}${detail}`);
   if (!(err instanceof ConfigError) && !(err instanceof UsageError) && !isConsentryError(err) && process.env.CONSENTRY_DEBUG) {
     io.stderr(String((err as Error).stack));
   }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
-import type { Config } from '../config.js';
 import { StoreUnavailableError } from '../errors.js';
 import { migrations } from '../../migrations/index.js';
 
@@ -147,7 +146,10 @@ export interface OpenOptions {
 }
 
 /** Opens the store chosen by the configuration and (by default) brings its schema up to date. */
-export async function openDatabase(database: Config['database'], options: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(
+  database: { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; dataDir: string },
+  options: OpenOptions = {},
+): Promise<Database> {
   let dataSource: DataSource;
   if (database.kind === 'postgres') {
     dataSource = new DataSource({
@@ -157,7 +159,7 @@ export async function openDatabase(database: Config['database'], options: OpenOp
       migrationsRun: false,
       synchronize: false,
       logging: false,
-      extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 },
+      extra: { max: options.poolSize ?? database.poolSize ?? 10, connectionTimeoutMillis: 5000 },
     });
   } else {
     const dataDir = options.inMemory ? undefined : database.dataDir;

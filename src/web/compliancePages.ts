@@ -15,6 +15,7 @@ import { complianceBody, FILTER_FIELDS, type ComplianceDashboard, type FilterFor
 import { html, page, type SafeHtml } from './html.js';
 import type { WebOptions } from './routes.js';
 import { readSession, type WebSession } from './session.js';
+import { withPageHeaders } from './pageReply.js';
 
 const CHART_DAYS = 14;
 const EVENTS_PER_PAGE = 50;
@@ -151,13 +152,5 @@ function str(v: unknown): string | undefined {
 
 function send(reply: FastifyReply, status: number, title: string, body: SafeHtml, session: WebSession): FastifyReply {
   const nav = html`<a href="/compliance">Compliance</a><form method="post" action="/signout"><input type="hidden" name="csrf" value="${session.csrfToken}"><button class="link-button" type="submit">Sign out</button></form>`;
-  return reply
-    .code(status)
-    .header('content-type', 'text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-frame-options', 'DENY')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-    .send(page({ title, lang: 'en', body, nav }));
+  return withPageHeaders(reply.code(status), { formsStayOnSite: true }).send(page({ title, lang: 'en', body, nav }));
 }

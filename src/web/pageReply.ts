@@ -29,15 +29,23 @@ pre.receipt { white-space:pre-wrap; word-break:break-all; background:#fff; borde
  * clickjacking) and no Referer carrying a request id to third parties.
  */
 export function sendPage(reply: FastifyReply, status: number, frame: { title: string; lang: Lang; body: SafeHtml; nav: SafeHtml }): FastifyReply {
+  return withPageHeaders(reply.code(status)).send(page({ ...frame, body: html`${SUBJECT_STYLE}${frame.body}` }));
+}
+
+/**
+ * The headers every page carries. `form-action` is left open where a form's
+ * answer redirects to a partner's site (the consent page); pages whose forms
+ * stay on the gateway pin it to 'self'.
+ */
+export function withPageHeaders(reply: FastifyReply, options: { formsStayOnSite?: boolean } = {}): FastifyReply {
+  const formAction = options.formsStayOnSite ? "; form-action 'self'" : '';
   return reply
-    .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('x-frame-options', 'DENY')
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
-    .send(page({ ...frame, body: html`${SUBJECT_STYLE}${frame.body}` }));
+    .header('content-security-policy', `default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'${formAction}`);
 }
 
 /** The header links: language switch, and for a signed-in person "My data" and sign-out. */
