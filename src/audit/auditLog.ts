@@ -1,6 +1,7 @@
 import { AuditUnavailableError } from '../errors.js';
 import type { Database, Sql } from '../store/database.js';
 import { linkEvents, type AuditEvent, type AuditEventInput } from './chain.js';
+import { readChainHead } from './storedEvents.js';
 
 export type AppendListener = (appended: readonly AuditEvent[]) => void;
 
@@ -40,8 +41,7 @@ const APPEND_IF_HEAD_SQL = `
   SELECT count(*)::int AS n FROM inserted`;
 
 async function readHead(db: Sql): Promise<ChainHead> {
-  const [head] = await db.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1');
-  if (!head) throw new Error('audit head row missing');
+  const head = await readChainHead(db);
   return { seq: BigInt(head.seq), hash: head.hash };
 }
 
