@@ -94,3 +94,12 @@ export async function expireConsentRequest(db: Sql, id: string, at: Date): Promi
   );
   return row && fromRow(row);
 }
+
+/** Requests still waiting for the subject's answer, newest first. */
+export async function listPendingRequestsOf(db: Sql, subjectId: string, now: Date): Promise<ConsentRequestRecord[]> {
+  const rows = await db.query<ConsentRequestRow>(
+    `SELECT * FROM consent_requests WHERE subject_id = $1 AND status = 'PENDING' AND expires_at > $2 ORDER BY created_at DESC LIMIT 100`,
+    [subjectId, now],
+  );
+  return rows.map(fromRow);
+}

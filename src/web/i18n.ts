@@ -59,6 +59,11 @@ export interface Messages {
   pastConsents: string;
   noActiveConsents: string;
   noPastConsents: string;
+  pendingRequests: string;
+  pendingIntro: string;
+  lapses: string;
+  reviewRequest: (partner: string) => string;
+  review: string;
   partner: string;
   categories: string;
   granted: string;
@@ -179,6 +184,11 @@ const en: Messages = {
   pastConsents: 'Past consents',
   noActiveConsents: 'You have no active consents. No company can read your information.',
   noPastConsents: 'None.',
+  pendingRequests: 'Waiting for your answer',
+  pendingIntro: 'Companies that asked for your consent. Nothing is shared until you approve.',
+  lapses: 'Lapses',
+  reviewRequest: (partner) => `Review the request from ${partner}`,
+  review: 'Review',
   partner: 'Company',
   categories: 'What they can read',
   granted: 'Granted',
@@ -273,6 +283,11 @@ const zhCN: Messages = {
   pastConsents: '过往的授权',
   noActiveConsents: '您目前没有有效的授权，任何公司都无法读取您的信息。',
   noPastConsents: '无。',
+  pendingRequests: '等待您答复的请求',
+  pendingIntro: '以下公司请求您的授权。在您同意之前，不会共享任何信息。',
+  lapses: '失效时间',
+  reviewRequest: (partner) => `查看 ${partner} 的请求`,
+  review: '查看',
   partner: '公司',
   categories: '可读取的信息',
   granted: '授权时间',

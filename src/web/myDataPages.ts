@@ -7,6 +7,7 @@ import { consentStatus, listMyConsents } from '../consent/subjectConsents.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
 import type { Services } from '../services.js';
 import { findConsent, type ConsentRecord } from '../store/consents.js';
+import { listPendingRequestsOf } from '../store/consentRequests.js';
 import { findPartner } from '../store/partners.js';
 import { messagesFor } from './i18n.js';
 import { pageLanguage } from './language.js';
@@ -31,12 +32,13 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
     const query = request.query as Record<string, unknown>;
     const after = typeof query.after === 'string' ? query.after : null;
     const now = services.clock();
-    const [consents, accessLog, text] = await Promise.all([
+    const [consents, accessLog, text, pending] = await Promise.all([
       listMyConsents(deps, subjectId, true),
       accessLogPage(subjectId, after),
       registryText(services.db, lang),
+      listPendingRequestsOf(services.db, subjectId, now),
     ]);
-    const partnerNames = await namesOf(consents.map((c) => c.partnerId));
+    const partnerNames = await namesOf([...consents, ...pending].map((c) => c.partnerId));
     const rows: ConsentRow[] = consents.map((c) => ({ consent: c, status: consentStatus(c, now), partnerName: partnerNames.get(c.partnerId) ?? c.partnerId }));
     const revoked = rows.find((r) => r.consent.id === query.revoked && r.status === 'REVOKED');
     const m = messagesFor(lang);
@@ -45,6 +47,7 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
       m,
       text,
       subjectId,
+      pending: pending.map((request) => ({ request, partnerName: partnerNames.get(request.partnerId) ?? request.partnerId })),
       active: rows.filter((r) => r.status === 'ACTIVE'),
       past: rows.filter((r) => r.status !== 'ACTIVE'),
       accessLog,

@@ -2,6 +2,7 @@ import type { AccessLogPage } from '../consent/accessLog.js';
 import type { ReceiptClaims } from '../consent/receipts.js';
 import type { ConsentStatus } from '../consent/subjectConsents.js';
 import type { ConsentRecord } from '../store/consents.js';
+import type { ConsentRequestRecord } from '../store/consentRequests.js';
 import { html, type SafeHtml } from './html.js';
 import { joinList, type Lang, type Messages } from './i18n.js';
 import type { RegistryText } from './registryText.js';
@@ -12,11 +13,17 @@ export interface ConsentRow {
   partnerName: string;
 }
 
+export interface PendingRequestRow {
+  request: ConsentRequestRecord;
+  partnerName: string;
+}
+
 export interface MyDataModel {
   lang: Lang;
   m: Messages;
   text: RegistryText;
   subjectId: string;
+  pending: PendingRequestRow[];
   active: ConsentRow[];
   past: ConsentRow[];
   accessLog: AccessLogPage;
@@ -34,6 +41,7 @@ export function myDataBody(model: MyDataModel): SafeHtml {
     <h1>${m.meTitle}</h1>
     <p class="muted">${m.signedInAs(model.subjectId)}</p>
     ${model.notice ? html`<p class="notice" role="status">${model.notice}</p>` : ''}
+    ${model.pending.length ? pendingSection(model) : ''}
     <section aria-labelledby="active-consents">
       <h2 id="active-consents">${m.activeConsents}</h2>
       ${model.active.length ? consentTable(model, model.active, true) : html`<p>${m.noActiveConsents}</p>`}
@@ -47,6 +55,27 @@ export function myDataBody(model: MyDataModel): SafeHtml {
       <h2 id="past-consents">${m.pastConsents}</h2>
       ${model.past.length ? consentTable(model, model.past, false) : html`<p>${m.noPastConsents}</p>`}
     </section>`;
+}
+
+function pendingSection(model: MyDataModel): SafeHtml {
+  const { m, text } = model;
+  return html`<section aria-labelledby="pending-requests">
+    <h2 id="pending-requests">${m.pendingRequests}</h2>
+    <p class="muted">${m.pendingIntro}</p>
+    <table>
+      <thead><tr><th scope="col">${m.partner}</th><th scope="col">${m.purpose}</th><th scope="col">${m.categories}</th>
+        <th scope="col">${m.lapses}</th><th scope="col"><span class="visually-hidden">${m.review}</span></th></tr></thead>
+      <tbody>${model.pending.map(
+        ({ request: r, partnerName }) => html`<tr>
+          <td>${partnerName}</td>
+          <td>${text.purposeTitle(r.purpose)}</td>
+          <td>${categoryList(model, r.categories)}</td>
+          <td>${m.formatDate(r.expiresAt)}</td>
+          <td><a class="button" href="/consent/${r.id}" aria-label="${m.reviewRequest(partnerName)}">${m.review}</a></td>
+        </tr>`,
+      )}</tbody>
+    </table>
+  </section>`;
 }
 
 function consentTable(model: MyDataModel, rows: ConsentRow[], active: boolean): SafeHtml {

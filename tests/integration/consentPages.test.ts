@@ -67,6 +67,20 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
     expect(await statusOf(id)).toBe('PENDING');
   });
 
+  it('lists requests waiting for an answer on /me, with a way to review each, and only the subject’s own', async () => {
+    const mine = await ask({ subjectId: 'subject-pending', categories: ['score.band'] });
+    await ask({ subjectId: 'subject-other' });
+    const subject = await session('subject-pending');
+    const page = await (await get('/me', subject.cookie)).text();
+    expect(page).toContain('Waiting for your answer');
+    expect(page).toContain(`href="/consent/${mine.id}"`);
+    expect(page).toContain('aria-label="Review the request from Swift Car Rental"');
+    expect(page.match(/href="\/consent\//g)).toHaveLength(1);
+    const declined = await post(`/consent/${mine.id}`, { csrf: subject.csrf, decision: 'decline' }, subject.cookie);
+    expect(declined.status).toBe(200); // no redirectUri: the result page
+    expect(await (await get('/me', subject.cookie)).text()).not.toContain('Waiting for your answer');
+  });
+
   it('sends the safety headers: no caching, no framing, no referrer', async () => {
     const { id } = await ask();
     const owner = await session('subject-1');
