@@ -7,13 +7,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/services.js';
 import { upsertScoreSummaries } from '../src/store/scoreSummaries.js';
 import { createTestPartner, partnerToken } from '../tests/fixtures/gateway.js';
+import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 
@@ -31,14 +31,6 @@ const SCENARIOS: Scenario[] = [
   { name: '(b) 50-subject batch', subjects: 50, connections: 8 },
   { name: '(c) 1,000-subject batch', subjects: 1000, connections: 2 },
 ];
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -12,6 +12,7 @@ import { createApolloServer } from '../gateway/apolloServer.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
+import { listCategories } from '../store/registries.js';
 import { loadSubjects } from '../store/scoreSummaries.js';
 import { registerWebRoutes } from '../web/routes.js';
 import { createExternalVerifier } from '../auth/trustedIssuers.js';
@@ -71,7 +72,7 @@ export async function createServer(services: Services, options: ServerOptions = 
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
-    scopes_supported: (await services.db.query<{ name: string }>('SELECT name FROM categories ORDER BY sort_order')).map((r) => r.name),
+    scopes_supported: (await listCategories(services.db)).map((c) => c.name),
     response_types_supported: [],
     service_documentation: `${config.issuer}/`,
   }));

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,8 @@ import { createServices, type Services } from '../../../src/services.js';
 import type { Sql } from '../../../src/store/database.js';
 import { createPostgresDatabase } from '../../fixtures/postgres.js';
 import type { StoreKind } from '../../fixtures/stores.js';
-import { CLI_ENTRY } from '../../fixtures/build.js';
+import { runCli as runFixtureCli, type CliResult } from '../../fixtures/cli.js';
+import { freePort } from '../../fixtures/ports.js';
 
 /**
  * A listening gateway on a database the CLI can open too: a PostgreSQL copy
@@ -64,35 +64,6 @@ export async function startAuditGateway(kind: StoreKind, env: Record<string, str
   };
 }
 
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `consentry ...` as a child process, as an operator would. */
-export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [CLI_ENTRY, ...args],
-      { env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (stdin !== undefined) child.stdin!.end(stdin);
-  });
-}
-
 const PURPOSES = ['deposit_waiver', 'credit_underwriting'];
 
 /** Access decisions like the gateway records them: some released, some denied. */
@@ -122,4 +93,11 @@ export async function tamper(db: { transaction: <T>(work: (tx: Sql) => Promise<T
     await tx.query('SET LOCAL session_replication_role = replica');
     for (const [sql, params] of statements) await tx.query(sql, params ?? []);
   });
+}
+
+export type { CliResult };
+
+/** `consentry ...` as an operator runs it; exports and verifications of large chains get a long time limit. */
+export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+  return runFixtureCli(args, env, { input: stdin, timeoutMs: 180_000 });
 }
