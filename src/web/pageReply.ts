@@ -60,20 +60,22 @@ export function pageNav(request: FastifyRequest, lang: Lang, session?: WebSessio
 /** One 404 for "missing" and "not yours": the two must be indistinguishable. */
 export function sendNotFound(reply: FastifyReply, request: FastifyRequest, lang: Lang, session?: WebSession): FastifyReply {
   const m = messagesFor(lang);
-  return sendPage(reply, 404, {
-    title: m.notFoundTitle,
-    lang,
-    nav: pageNav(request, lang, session),
-    body: html`<h1>${m.notFoundTitle}</h1><p>${m.notFoundBody}</p>`,
-  });
+  return sendMessagePage(reply, request, lang, session, 404, m.notFoundTitle, m.notFoundBody);
 }
 
 export function sendBadForm(reply: FastifyReply, request: FastifyRequest, lang: Lang, session?: WebSession): FastifyReply {
   const m = messagesFor(lang);
-  return sendPage(reply, 403, {
-    title: m.badFormTitle,
-    lang,
-    nav: pageNav(request, lang, session),
-    body: html`<h1>${m.badFormTitle}</h1><p>${m.badFormBody}</p>`,
-  });
+  return sendMessagePage(reply, request, lang, session, 403, m.badFormTitle, m.badFormBody);
+}
+
+function sendMessagePage(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  lang: Lang,
+  session: WebSession | undefined,
+  status: number,
+  title: string,
+  text: string,
+): FastifyReply {
+  return sendPage(reply, status, { title, lang, nav: pageNav(request, lang, session), body: html`<h1>${title}</h1><p>${text}</p>` });
 }
