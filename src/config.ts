@@ -24,7 +24,7 @@ export interface Config {
   nodeEnv: 'production' | 'development' | 'test';
   port: number;
   host: string;
-  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  database: { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number } | { kind: 'pglite'; dataDir: string };
   issuer: string;
   trustedIssuers: TrustedIssuer[];
   redisUrl?: string;
@@ -122,6 +122,7 @@ const envSchema = z.object({
   HOST: z.string().optional().default('0.0.0.0'),
   DATABASE_URL: urlFrom('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: intFrom('DATABASE_POOL_SIZE', 10, 1, 1000),
+  DATABASE_CONNECT_TIMEOUT_MS: intFrom('DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
   CONSENTRY_DATA_DIR: z.string().optional().default('./data'),
   CONSENTRY_ISSUER: urlFrom('CONSENTRY_ISSUER', ['http:', 'https:']).optional(),
   CONSENTRY_TRUSTED_ISSUERS: trustedIssuersFrom,
@@ -153,7 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: e.HOST,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS }
       : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR },
     issuer: (e.CONSENTRY_ISSUER ?? `http://localhost:${port}`).replace(/\/$/, ''),
     trustedIssuers: e.CONSENTRY_TRUSTED_ISSUERS,

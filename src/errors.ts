@@ -24,8 +24,9 @@ export abstract class ConsentryError extends Error {
   /** Extra, safe, machine-readable facts (category, purpose, field...). */
   readonly details: Record<string, unknown>;
 
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    // `cause` is for logs, operators and test reports; error formatting never sends it to clients.
+    super(message, options);
     this.name = new.target.name;
     this.details = details;
   }
@@ -79,16 +80,16 @@ export class NotFoundError extends ConsentryError {
 export class StoreUnavailableError extends ConsentryError {
   readonly code = 'SERVICE_UNAVAILABLE';
   override readonly httpStatus = 503;
-  constructor(readonly underlying?: unknown) {
-    super('The data store is unavailable; nothing was released. Try again shortly.');
+  constructor(cause?: unknown) {
+    super('The data store is unavailable; nothing was released. Try again shortly.', {}, { cause });
   }
 }
 
 export class AuditUnavailableError extends ConsentryError {
   readonly code = 'SERVICE_UNAVAILABLE';
   override readonly httpStatus = 503;
-  constructor(readonly underlying?: unknown) {
-    super('The audit log could not record this request; nothing was released. Try again shortly.');
+  constructor(cause?: unknown) {
+    super('The audit log could not record this request; nothing was released. Try again shortly.', {}, { cause });
   }
 }
 

@@ -26,7 +26,7 @@ export function reportFailure(io: CommandIO, json: boolean, err: unknown): void 
   const code = err instanceof ConfigError ? err.code : err instanceof UsageError ? err.code : isConsentryError(err) ? err.code : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
   // Operators may see why the store was unreachable; API clients never do.
-  const cause = (err as { underlying?: unknown }).underlying;
+  const cause = err instanceof Error ? err.cause : undefined;
   const detail = cause instanceof Error ? ` (${cause.message})` : '';
   io.stderr(json ? JSON.stringify({ error: { code, message: message + detail } }) : `error: ${message}${detail}`);
   if (!(err instanceof ConfigError) && !(err instanceof UsageError) && !isConsentryError(err) && process.env.CONSENTRY_DEBUG) {

@@ -147,7 +147,7 @@ export interface OpenOptions {
 
 /** Opens the store chosen by the configuration and (by default) brings its schema up to date. */
 export async function openDatabase(
-  database: { kind: 'postgres'; url: string; poolSize?: number } | { kind: 'pglite'; dataDir: string },
+  database: { kind: 'postgres'; url: string; poolSize?: number; connectTimeoutMs?: number } | { kind: 'pglite'; dataDir: string },
   options: OpenOptions = {},
 ): Promise<Database> {
   let dataSource: DataSource;
@@ -159,7 +159,11 @@ export async function openDatabase(
       migrationsRun: false,
       synchronize: false,
       logging: false,
-      extra: { max: options.poolSize ?? database.poolSize ?? 10, connectionTimeoutMillis: 5000 },
+      extra: {
+        max: options.poolSize ?? database.poolSize ?? 10,
+        // Bounds both a new connection and the wait for a free one; past it the request fails closed (503).
+        connectionTimeoutMillis: database.connectTimeoutMs ?? 5000,
+      },
     });
   } else {
     const dataDir = options.inMemory ? undefined : database.dataDir;

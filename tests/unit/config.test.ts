@@ -30,7 +30,12 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['a postgres:// URL selects PostgreSQL', { DATABASE_URL: 'postgres://app@db:5432/consentry' }, { database: { kind: 'postgres', url: 'postgres://app@db:5432/consentry' } }],
+    ['a postgres:// URL selects PostgreSQL', { DATABASE_URL: 'postgres://app@db:5432/consentry' }, { database: { kind: 'postgres', url: 'postgres://app@db:5432/consentry', poolSize: 10, connectTimeoutMs: 5000 } }],
+    [
+      'PostgreSQL pool size and connect timeout',
+      { DATABASE_URL: 'postgres://db/c', DATABASE_POOL_SIZE: '4', DATABASE_CONNECT_TIMEOUT_MS: '30000' },
+      { database: { kind: 'postgres', url: 'postgres://db/c', poolSize: 4, connectTimeoutMs: 30000 } },
+    ],
     ['postgresql:// works too', { DATABASE_URL: 'postgresql://db/consentry' }, { database: { kind: 'postgres', url: 'postgresql://db/consentry' } }],
     ['CONSENTRY_DATA_DIR moves the embedded database', { CONSENTRY_DATA_DIR: '/var/lib/consentry' }, { database: { kind: 'pglite', dataDir: '/var/lib/consentry' } }],
     ['the issuer follows PORT', { PORT: '8080' }, { port: 8080, issuer: 'http://localhost:8080' }],
@@ -54,6 +59,7 @@ describe('loadConfig', () => {
     ['CONSENTRY_TRUSTED_ISSUERS that is not JSON', { CONSENTRY_TRUSTED_ISSUERS: '{' }, [TRUSTED_ISSUERS_SHAPE]],
     ['CONSENTRY_TRUSTED_ISSUERS of the wrong shape', { CONSENTRY_TRUSTED_ISSUERS: '[{"issuer":"nope"}]' }, [TRUSTED_ISSUERS_SHAPE]],
     ['CONSENTRY_ISSUER that is not http(s)', { CONSENTRY_ISSUER: 'ftp://gw.example' }, ['CONSENTRY_ISSUER must be a http:// or https:// URL']],
+    ['a connect timeout below 100 ms', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, ['DATABASE_CONNECT_TIMEOUT_MS must be between 100 and 600000, got 10']],
     ['REDIS_URL of another scheme', { REDIS_URL: 'http://cache' }, ['REDIS_URL must be a redis:// or rediss:// URL']],
   ])('refuses %s', (_name, env, problems) => {
     expect(problemsOf(env)).toEqual(problems);

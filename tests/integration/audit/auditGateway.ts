@@ -6,7 +6,7 @@ import { loadConfig } from '../../../src/config.js';
 import { createServer, type GatewayServer } from '../../../src/http/server.js';
 import { createServices, type Services } from '../../../src/services.js';
 import type { Sql } from '../../../src/store/database.js';
-import { createPostgresDatabase } from '../../fixtures/postgres.js';
+import { createPostgresDatabase, postgresEnv } from '../../fixtures/postgres.js';
 import type { StoreKind } from '../../fixtures/stores.js';
 import { runCli as runFixtureCli, type CliResult } from '../../fixtures/cli.js';
 import { freePort } from '../../fixtures/ports.js';
@@ -32,7 +32,7 @@ export async function startAuditGateway(kind: StoreKind, env: Record<string, str
   let drop: () => Promise<void>;
   if (kind === 'postgres') {
     const pg = await createPostgresDatabase();
-    cliEnv = { DATABASE_URL: pg.url };
+    cliEnv = postgresEnv(pg.url);
     drop = pg.drop;
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'consentry-audit-'));
