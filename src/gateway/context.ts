@@ -1,4 +1,3 @@
-import type DataLoader from 'dataloader';
 import type { Principal } from '../auth/principal.js';
 import type { Services } from '../services.js';
 import type { SubjectRecord } from '../store/scoreSummaries.js';
@@ -11,6 +10,9 @@ export interface GatewayContext {
   principal?: Principal;
   /** Set before execution by the release-enforcement plugin; resolvers only read it. */
   access?: AccessDecisions;
-  /** Batches every subject read of one request into one query. */
-  subjects: DataLoader<string, SubjectRecord | null>;
+  /**
+   * Set with `access`: the records of asked subjects holding a live consent to
+   * this partner. Resolvers read only what the decision released.
+   */
+  subjectRecords?: ReadonlyMap<string, SubjectRecord>;
 }

@@ -3,7 +3,6 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
-import DataLoader from 'dataloader';
 import { Redis } from 'ioredis';
 import { authenticate, type ExternalTokenVerifier } from '../auth/authenticate.js';
 import { handleTokenRequest, pruneUsedAssertions } from '../auth/tokenEndpoint.js';
@@ -13,7 +12,6 @@ import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
 import { listCategories } from '../store/registries.js';
-import { loadSubjects } from '../store/scoreSummaries.js';
 import { registerWebRoutes } from '../web/routes.js';
 import { createExternalVerifier } from '../auth/trustedIssuers.js';
 import { startAuditJobs } from '../audit/auditJobs.js';
@@ -114,10 +112,6 @@ export async function createServer(services: Services, options: ServerOptions = 
         requestId: request.id,
         services,
         principal,
-        subjects: new DataLoader(async (ids) => {
-          const found = await loadSubjects(services.db, ids);
-          return ids.map((id) => found.get(id) ?? null);
-        }),
       };
     },
   });

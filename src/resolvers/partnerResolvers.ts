@@ -23,14 +23,14 @@ export const partnerResolvers: Resolvers = {
     // The summary object exists even when nothing is released, so that each
     // denied field reports its own reason: a missing subject and a
     // non-consenting one look the same.
-    score: async (s, _args, ctx) => {
+    score: (s, _args, ctx) => {
       if (!s.decision.released.some((c) => c.startsWith('score.'))) return { ...s, summary: null };
-      const summary = (await ctx.subjects.load(s.id))?.score;
+      const summary = ctx.subjectRecords?.get(s.id)?.score;
       return summary ? { ...s, summary } : null;
     },
-    identity: async (s, _args, ctx) => (await ctx.subjects.load(s.id))?.identity ?? null,
+    identity: (s, _args, ctx) => ctx.subjectRecords?.get(s.id)?.identity ?? null,
   },
-  // Synchronous on purpose: the summary was read once by Subject.score, and a
+  // Synchronous on purpose: the data was read with the decision facts, and a
   // promise per field would cost more than the field itself.
   ScoreSummary: {
     atLeast: (s, args) => (s.summary ? s.summary.value >= args.threshold : null),

@@ -79,7 +79,12 @@ export class Database implements Sql {
 }
 
 interface PgPool {
+  connect(): Promise<PgClient>;
+}
+
+interface PgClient {
   query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  release(err?: Error | boolean): void;
 }
 
 const statementNames = new Map<string, string>();
@@ -99,10 +104,23 @@ async function preparedQuery<T>(pool: PgPool, sql: string, params: unknown[]): P
       statementNames.set(sql, name);
     }
   }
+  let client: PgClient;
   try {
-    return (await pool.query({ name, text: sql, values: params })).rows as T[];
+    client = await pool.connect();
   } catch (err) {
-    throw new QueryFailedError(sql, params, err as Error);
+    // Whatever stops us getting a connection (refused, timed out, database not
+    // accepting connections, bad credentials) means the store is unavailable.
+    throw new StoreUnavailableError(err);
+  }
+  try {
+    const { rows } = await client.query({ name, text: sql, values: params });
+    client.release();
+    return rows as T[];
+  } catch (err) {
+    const failed = new QueryFailedError(sql, params, err as Error);
+    // A broken connection must not go back to the pool.
+    client.release(isUnavailable(failed) ? failed : undefined);
+    throw failed;
   }
 }
 

@@ -33,52 +33,55 @@ export interface SubjectRecord {
   score: ScoreSummaryRecord | null;
 }
 
+/** A subject row joined with its summary, as both the plain and the JSON (json_build_object) reads return it. */
+export interface SubjectRow {
+  id: string;
+  identity_verified: boolean;
+  identity_level: string | null;
+  identity_verified_at: Date | string | null;
+  value: number | null;
+  band: ScoreBand;
+  dimensions: ScoreDimensions;
+  factors: ScoreSummaryRecord['factors'];
+  history: ScoreSummaryRecord['history'];
+  as_of: Date | string;
+  model: string;
+}
+
+export function subjectFromRow(r: SubjectRow): SubjectRecord {
+  return {
+    id: r.id,
+    identity: {
+      verified: r.identity_verified,
+      level: r.identity_level,
+      verifiedAt: r.identity_verified_at ? new Date(r.identity_verified_at) : null,
+    },
+    score:
+      r.value === null
+        ? null
+        : {
+            subjectId: r.id,
+            value: r.value,
+            band: r.band,
+            dimensions: r.dimensions,
+            factors: r.factors,
+            history: r.history,
+            asOf: new Date(r.as_of),
+            model: r.model,
+          },
+  };
+}
+
 /** Subjects with their score summaries, one round trip for any number of ids. */
 export async function loadSubjects(db: Sql, ids: readonly string[]): Promise<Map<string, SubjectRecord>> {
-  const rows = await db.query<{
-    id: string;
-    identity_verified: boolean;
-    identity_level: string | null;
-    identity_verified_at: Date | null;
-    value: number | null;
-    band: ScoreBand;
-    dimensions: ScoreDimensions;
-    factors: ScoreSummaryRecord['factors'];
-    history: ScoreSummaryRecord['history'];
-    as_of: Date;
-    model: string;
-  }>(
+  const rows = await db.query<SubjectRow>(
     `SELECT s.id, s.identity_verified, s.identity_level, s.identity_verified_at,
             ss.value, ss.band, ss.dimensions, ss.factors, ss.history, ss.as_of, ss.model
      FROM subjects s LEFT JOIN score_summaries ss ON ss.subject_id = s.id
      WHERE s.id = ANY($1::text[])`,
     [ids],
   );
-  const result = new Map<string, SubjectRecord>();
-  for (const r of rows) {
-    result.set(r.id, {
-      id: r.id,
-      identity: {
-        verified: r.identity_verified,
-        level: r.identity_level,
-        verifiedAt: r.identity_verified_at ? new Date(r.identity_verified_at) : null,
-      },
-      score:
-        r.value === null
-          ? null
-          : {
-              subjectId: r.id,
-              value: r.value,
-              band: r.band,
-              dimensions: r.dimensions,
-              factors: r.factors,
-              history: r.history,
-              asOf: new Date(r.as_of),
-              model: r.model,
-            },
-    });
-  }
-  return result;
+  return new Map(rows.map((r) => [r.id, subjectFromRow(r)]));
 }
 
 /** A summary as imported: the stored summary plus, optionally, the subject's identity check. */

@@ -4,7 +4,8 @@ import { AuditUnavailableError, PartnerSuspendedError, QueryTooComplexError, Una
 import type { DecisionContext } from '../../policy/facts.js';
 import { decideRelease, type ReleaseDecision } from '../../policy/releaseDecision.js';
 import type { Services } from '../../services.js';
-import { loadDecisionFacts } from '../../store/decisionFacts.js';
+import { loadAccessSnapshot } from '../../store/accessSnapshot.js';
+import type { SubjectRecord } from '../../store/scoreSummaries.js';
 import { recordConsentExpiries } from '../../consent/recordExpiries.js';
 import type { RootFieldDecisions } from '../accessDecisions.js';
 import type { GatewayContext } from '../context.js';
@@ -17,9 +18,10 @@ export const MAX_SUBJECTS_PER_REQUEST = 1000;
 
 /**
  * The release rule, enforced between validation and execution:
- * plan (which categories of which subjects, for what purpose) → load facts in
- * one round trip → decide (pure) → commit the audit events → only then let
- * resolvers run. If the audit commit fails nothing is released.
+ * plan (which categories of which subjects, for what purpose) → load the facts
+ * and the consenting subjects' data in one round trip → decide (pure) → commit
+ * the audit events → only then let resolvers run. If the audit commit fails
+ * nothing is released.
  */
 export function enforceReleasePlugin(services: Services, policy: SchemaPolicy): ApolloServerPlugin<GatewayContext> {
   return {
@@ -39,10 +41,14 @@ export function enforceReleasePlugin(services: Services, policy: SchemaPolicy): 
             );
           }
           try {
-            rc.contextValue.access = await decideAndAudit(services, principal, requestId, asks, subjectIds);
+            const { access, subjectRecords } = await decideAndAudit(services, principal, requestId, asks, subjectIds);
+            rc.contextValue.access = access;
+            rc.contextValue.subjectRecords = subjectRecords;
           } catch (err) {
+            // Typed errors (store or audit unavailable, suspended partner) keep their code;
+            // anything else is an internal error, masked at the edge. Either way nothing is released.
             if (isConsentryError(err)) throw toGraphQLError(err);
-            throw toGraphQLError(new AuditUnavailableError(err));
+            throw err;
           }
         },
       };
@@ -56,8 +62,8 @@ async function decideAndAudit(
   requestId: string,
   asks: RootFieldAsk[],
   subjectIds: string[],
-): Promise<Map<string, RootFieldDecisions>> {
-  const facts = await loadDecisionFacts(services.db, principal.partnerId, subjectIds);
+): Promise<{ access: Map<string, RootFieldDecisions>; subjectRecords: ReadonlyMap<string, SubjectRecord> }> {
+  const facts = await loadAccessSnapshot(services.db, principal.partnerId, subjectIds);
   if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
   const now = services.clock();
   const ctx: DecisionContext = {
@@ -89,7 +95,11 @@ async function decideAndAudit(
 
   const decisions = [...perSubjectPurpose.values()];
   const expired = [...new Set(decisions.flatMap((d) => d.expiredConsentIds))];
-  if (expired.length) await recordConsentExpiries(services, expired, now);
+  if (expired.length) {
+    await recordConsentExpiries(services, expired, now).catch((err: unknown) => {
+      throw isConsentryError(err) ? err : new AuditUnavailableError(err);
+    });
+  }
 
   const events: AuditEventInput[] = decisions.map((d) => ({
     kind: 'access',
@@ -108,7 +118,7 @@ async function decideAndAudit(
   countDecisions(services, principal.partnerId, decisions);
 
   if (facts.partner.status !== 'active') throw new PartnerSuspendedError('This partner is suspended.');
-  return access;
+  return { access, subjectRecords: facts.consentingSubjects };
 }
 
 function mergeDecisions(a: ReleaseDecision, b: ReleaseDecision): ReleaseDecision {
