@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -42,10 +42,35 @@ function start(args: string[], env: Record<string, string>, readyText: string, n
   });
 }
 
-/** CPU seconds (user + system) a child process has used: steadier than wall time on a busy machine. */
+/** CPU seconds (user + system) a process has used: steadier than wall time on a busy machine. */
+function cpuSecondsOf(pid: number | string): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0; // the process ended between listing and reading
+  }
+}
+
 function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return cpuSecondsOf(child.pid!);
+}
+
+/**
+ * CPU seconds used so far by the local PostgreSQL server's processes (0 when
+ * it runs elsewhere). It shares the machine's cores with the gateway, so it
+ * belongs in the cost of a request.
+ */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSecondsOf(pid);
+    } catch {
+      // gone already
+    }
+  }
+  return total;
 }
 
 async function roundTrips(url: string): Promise<number> {
@@ -126,8 +151,10 @@ async function main() {
       await load(consentryUrl, body, token, scenario.connections, WARMUP);
       const rt0 = await roundTrips(consentryUrl);
       const fullCpu0 = cpuSeconds(consentryProcess);
+      const pgCpu0 = postgresCpuSeconds();
       const full = await load(consentryUrl, body, token, scenario.connections, DURATION);
       const fullCpu = (cpuSeconds(consentryProcess) - fullCpu0) / full.requests.total;
+      const pgCpu = (postgresCpuSeconds() - pgCpu0) / full.requests.total;
       const rtLoaded = ((await roundTrips(consentryUrl)) - rt0 - 0) / Math.max(1, full.requests.total);
       if (bare.non2xx || full.non2xx || bare.errors || full.errors) {
         throw new Error(`${scenario.name}: non-2xx or errors (bare ${bare.non2xx}/${bare.errors}, consentry ${full.non2xx}/${full.errors})`);
@@ -145,6 +172,7 @@ async function main() {
         'p99 ratio': +(full.latency.p99 / Math.max(1, bare.latency.p99)).toFixed(2),
         'bare CPU ms/req': +(bareCpu * 1000).toFixed(3),
         'consentry CPU ms/req': +(fullCpu * 1000).toFixed(3),
+        'PostgreSQL CPU ms/req': +(pgCpu * 1000).toFixed(3),
         'round trips (one request)': rtSingle,
         'round trips/request under load': +rtLoaded.toFixed(2),
       });

@@ -113,6 +113,12 @@ export interface ProbingSchedule {
   everySeconds: number;
   /** And after this many access decisions, so a burst is caught before the timer fires. */
   everyAccessEvents: number;
+  /**
+   * But a burst never starts an evaluation sooner than this after the last
+   * one: each evaluation scans the whole window, and at a sustained high rate
+   * "every N events" alone would keep the database scanning without pause.
+   */
+  minSecondsBetweenBursts: number;
 }
 
 /**
@@ -125,6 +131,8 @@ export interface ProbingSchedule {
 export class ProbingMonitor {
   private flagged = new Set<string>();
   private accessSinceLast = 0;
+  /** Monotonic, not the policy clock: the pause between scans is about load, not about windows. */
+  private lastEvaluationStartedMs = -Infinity;
   private running = false;
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<PartnerFlag[]>;
@@ -132,7 +140,7 @@ export class ProbingMonitor {
 
   constructor(
     private readonly deps: ProbingMonitorDeps,
-    private readonly schedule: ProbingSchedule = { everySeconds: 30, everyAccessEvents: 500 },
+    private readonly schedule: ProbingSchedule = { everySeconds: 30, everyAccessEvents: 500, minSecondsBetweenBursts: 5 },
   ) {
     this.thresholds = probingThresholds(deps.config.probing);
     deps.auditLog.onAppended((events) => this.countAccess(events));
@@ -167,6 +175,7 @@ export class ProbingMonitor {
 
   private async runEvaluation(): Promise<PartnerFlag[]> {
     this.accessSinceLast = 0;
+    this.lastEvaluationStartedMs = performance.now();
     const now = this.deps.clock();
     const windowStart = new Date(now.getTime() - this.thresholds.windowMinutes * 60_000);
     const [stats, existing] = await Promise.all([
@@ -183,7 +192,12 @@ export class ProbingMonitor {
   private countAccess(events: readonly AuditEvent[]): void {
     if (!this.running) return;
     for (const e of events) if (e.kind === 'access') this.accessSinceLast++;
-    if (this.accessSinceLast >= this.schedule.everyAccessEvents) this.trigger();
+    if (
+      this.accessSinceLast >= this.schedule.everyAccessEvents &&
+      performance.now() - this.lastEvaluationStartedMs >= this.schedule.minSecondsBetweenBursts * 1000
+    ) {
+      this.trigger();
+    }
   }
 
   private trigger(): void {
