@@ -40,7 +40,7 @@ export async function loadAccessSnapshot(db: Sql, partnerId: string, subjectIds:
                         'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
                         'as_of', ss.as_of, 'model', ss.model))
                       FROM subjects s LEFT JOIN score_summaries ss ON ss.subject_id = s.id
-                      WHERE s.id IN (SELECT subject_id FROM live)), '[]'::json) AS subjects
+                      WHERE s.id = ANY($2::text[]) AND EXISTS (SELECT 1 FROM live l WHERE l.subject_id = s.id)), '[]'::json) AS subjects
      FROM partners p WHERE p.id = $1`,
     [partnerId, subjectIds],
   );
