@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
 
 /** The gateway's long-lived parts, built once and passed to whatever needs them. */
@@ -15,6 +16,8 @@ export interface Services {
   keys: SigningKeys;
   tokens: GatewayTokens;
   auditLog: AuditLog;
+  /** What partner requests are decided on, read for concurrent requests together. */
+  accessSnapshots: AccessSnapshotReader;
   logger: Logger;
   metrics: Metrics;
 }
@@ -41,6 +44,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
     keys,
     tokens: new GatewayTokens(keys, config.issuer, clock),
     auditLog,
+    accessSnapshots: new AccessSnapshotReader(db),
     logger,
     metrics,
   };

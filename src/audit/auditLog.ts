@@ -1,15 +1,10 @@
 import { AuditUnavailableError } from '../errors.js';
+import { Coalescer } from '../store/coalescer.js';
 import type { Database, Sql } from '../store/database.js';
 import { linkEvents, type AuditEvent, type AuditEventInput } from './chain.js';
 import { readChainHead } from './storedEvents.js';
 
 export type AppendListener = (appended: readonly AuditEvent[]) => void;
-
-interface PendingAppend {
-  events: AuditEventInput[];
-  resolve: (stored: AuditEvent[]) => void;
-  reject: (err: unknown) => void;
-}
 
 /** Rows per INSERT inside a transaction; keeps one statement's JSON parameter a reasonable size. */
 const INSERT_CHUNK = 2000;
@@ -55,8 +50,7 @@ async function readHead(db: Sql): Promise<ChainHead> {
  * replicas sharing a PostgreSQL database extend one chain too.
  */
 export class AuditLog {
-  private pending: PendingAppend[] = [];
-  private flushing = false;
+  private readonly appends = new Coalescer<AuditEventInput[], AuditEvent[]>((batch) => this.commitGroup(batch));
   private listeners: AppendListener[] = [];
   /** The head as this process last committed it; only a guess, checked by every append. */
   private head?: ChainHead;
@@ -66,9 +60,8 @@ export class AuditLog {
   /** Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError. */
   append(events: AuditEventInput[]): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
-      if (!this.flushing) void this.flush();
+    return this.appends.submit(events).catch((err: unknown) => {
+      throw new AuditUnavailableError(err);
     });
   }
 
@@ -120,28 +113,12 @@ export class AuditLog {
     throw new Error('the audit chain head kept moving; giving up after several attempts');
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length) {
-        const batch = this.pending;
-        this.pending = [];
-        try {
-          const stored = await this.commitBatch(batch.flatMap((p) => p.events));
-          let offset = 0;
-          for (const p of batch) {
-            p.resolve(stored.slice(offset, offset + p.events.length));
-            offset += p.events.length;
-          }
-          this.notifyCommitted(stored);
-        } catch (err) {
-          const failure = new AuditUnavailableError(err);
-          for (const p of batch) p.reject(failure);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  /** One group of concurrent appends: one statement, then each caller gets its own events back. */
+  private async commitGroup(batch: AuditEventInput[][]): Promise<AuditEvent[][]> {
+    const stored = await this.commitBatch(batch.flat());
+    this.notifyCommitted(stored);
+    let offset = 0;
+    return batch.map((events) => stored.slice(offset, (offset += events.length)));
   }
 }
 

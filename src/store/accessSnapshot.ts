@@ -1,4 +1,5 @@
 import type { ConsentFacts, PartnerFacts } from '../policy/facts.js';
+import { Coalescer } from './coalescer.js';
 import type { Sql } from './database.js';
 import { subjectFromRow, type SubjectRecord, type SubjectRow } from './scoreSummaries.js';
 
@@ -14,39 +15,66 @@ export interface AccessSnapshot {
   consentingSubjects: Map<string, SubjectRecord>;
 }
 
+/** What one partner request asks the store for. */
+export interface SnapshotAsk {
+  partnerId: string;
+  subjectIds: readonly string[];
+}
+
 /**
- * Everything one partner request needs, in one round trip whatever the number
- * of subjects: the partner's current state (so a suspension or a withdrawn
- * scope applies to tokens already issued), every unrevoked consent of the
- * asked subjects to this partner, and the data of those subjects. Consents are
- * read from the database on every request, never cached: a revocation that
- * has returned is seen by the next request on every replica.
+ * Everything a partner request needs, in one statement whatever the number of
+ * subjects: the partner's current state (so a suspension or a withdrawn scope
+ * applies to tokens already issued), every unrevoked consent of the asked
+ * subjects to this partner, and the data of those subjects. Several requests'
+ * asks can share the statement; each gets only its own partner's rows.
+ * Consents are read on every request, never cached: a revocation that has
+ * returned is seen by the next request on every replica.
  */
-export async function loadAccessSnapshot(db: Sql, partnerId: string, subjectIds: readonly string[]): Promise<AccessSnapshot> {
-  const [row] = await db.query<{ status: PartnerFacts['status']; scopes: string[]; purposes: string[]; consents: RawConsent[]; subjects: SubjectRow[] }>(
-    `WITH live AS (
-       SELECT c.id, c.subject_id, c.purpose, c.categories, c.expires_at, c.revoked_at
-       FROM consents c
-       WHERE c.partner_id = $1 AND c.revoked_at IS NULL AND c.expiry_recorded_at IS NULL
-         AND c.subject_id = ANY($2::text[]))
-     SELECT p.status, p.scopes, p.purposes,
+export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[]): Promise<AccessSnapshot[]> {
+  const rows = await db.query<{ ord: number } & SnapshotRow>(
+    `WITH ask AS (
+       SELECT a.ord, a.partner_id, a.subject_ids
+       FROM jsonb_to_recordset($1::jsonb) AS a(ord int, partner_id text, subject_ids text[])
+     ), live AS (
+       SELECT ask.ord, c.id, c.subject_id, c.purpose, c.categories, c.expires_at, c.revoked_at
+       FROM ask CROSS JOIN LATERAL (
+         SELECT * FROM consents c
+         WHERE c.partner_id = ask.partner_id AND c.subject_id = ANY(ask.subject_ids)
+           AND c.revoked_at IS NULL AND c.expiry_recorded_at IS NULL) c
+     )
+     SELECT ask.ord, p.status, p.scopes, p.purposes,
             COALESCE((SELECT json_agg(json_build_object(
                         'id', l.id, 'subjectId', l.subject_id, 'purpose', l.purpose, 'categories', l.categories,
                         'expiresAt', l.expires_at, 'revokedAt', l.revoked_at))
-                      FROM live l), '[]'::json) AS consents,
+                      FROM live l WHERE l.ord = ask.ord), '[]'::json) AS consents,
             COALESCE((SELECT json_agg(json_build_object(
                         'id', s.id, 'identity_verified', s.identity_verified, 'identity_level', s.identity_level,
                         'identity_verified_at', s.identity_verified_at, 'value', ss.value, 'band', ss.band,
                         'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
                         'as_of', ss.as_of, 'model', ss.model))
                       FROM subjects s LEFT JOIN score_summaries ss ON ss.subject_id = s.id
-                      WHERE s.id = ANY($2::text[]) AND EXISTS (SELECT 1 FROM live l WHERE l.subject_id = s.id)), '[]'::json) AS subjects
-     FROM partners p WHERE p.id = $1`,
-    [partnerId, subjectIds],
+                      WHERE s.id = ANY(ask.subject_ids)
+                        AND EXISTS (SELECT 1 FROM live l WHERE l.ord = ask.ord AND l.subject_id = s.id)), '[]'::json) AS subjects
+     FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
+    [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
   );
+  const byOrd = new Map(rows.map((r) => [r.ord, r]));
+  return asks.map((ask, ord) => snapshotFrom(ask.partnerId, byOrd.get(ord)));
+}
+
+interface SnapshotRow {
+  /** Null when the partner does not exist. */
+  status: PartnerFacts['status'] | null;
+  scopes: string[];
+  purposes: string[];
+  consents: RawConsent[];
+  subjects: SubjectRow[];
+}
+
+function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSnapshot {
   const consentsBySubject = new Map<string, ConsentFacts[]>();
   const consentingSubjects = new Map<string, SubjectRecord>();
-  if (!row) return { partner: null, consentsBySubject, consentingSubjects };
+  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects };
   for (const c of row.consents) {
     const facts: ConsentFacts = {
       id: c.id,
@@ -67,6 +95,19 @@ export async function loadAccessSnapshot(db: Sql, partnerId: string, subjectIds:
     consentsBySubject,
     consentingSubjects,
   };
+}
+
+/** Reads access snapshots for concurrent requests together (see Coalescer). */
+export class AccessSnapshotReader {
+  private readonly reads: Coalescer<SnapshotAsk, AccessSnapshot>;
+
+  constructor(db: Sql) {
+    this.reads = new Coalescer((asks) => loadAccessSnapshots(db, asks));
+  }
+
+  read(partnerId: string, subjectIds: readonly string[]): Promise<AccessSnapshot> {
+    return this.reads.submit({ partnerId, subjectIds });
+  }
 }
 
 interface RawConsent {

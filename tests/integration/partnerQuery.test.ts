@@ -160,6 +160,32 @@ describe.each(STORE_KINDS)('the partner query path on %s', (kind) => {
     });
   });
 
+  it('keeps concurrent partners apart: each gets what was consented to it, and a suspended one nothing', async () => {
+    // Concurrent requests share store reads; nothing may cross from one partner's answer to another's.
+    const lender = await createTestPartner(gw.services, { purposes: ['deposit_waiver'], scopes: ['score.band', 'score.value'] });
+    const stranger = await createTestPartner(gw.services, { purposes: ['deposit_waiver'], scopes: ['score.band', 'score.value'] });
+    const suspended = await createTestPartner(gw.services, { purposes: ['deposit_waiver'], scopes: ['score.band', 'score.value'] });
+    await consentTo(gw.services, 'carol', lender.id, 'deposit_waiver', ['score.band', 'score.value']);
+    await consentTo(gw.services, 'carol', suspended.id, 'deposit_waiver', ['score.band', 'score.value']);
+    const [lenderToken, strangerToken, suspendedToken] = await Promise.all([lender, stranger, suspended].map((p) => partnerToken(gw.url, p)));
+    await updatePartner(gw.services.db, suspended.id, { status: 'suspended' }, new Date());
+    const q = `{ subject(id: "carol", purpose: "deposit_waiver") { score { band value } } }`;
+
+    const runs = Array.from({ length: 20 }, (_, i) => [lenderToken, strangerToken, suspendedToken][i % 3]!);
+    const answers = await Promise.all(runs.map((t) => graphql(gw.url, t, q)));
+    answers.forEach((res, i) => {
+      if (i % 3 === 0) expect(res.body).toEqual({ data: { subject: { score: { band: 'FAIR', value: 580 } } } });
+      if (i % 3 === 1) {
+        expect(res.body.data).toEqual({ subject: { score: { band: null, value: null } } });
+        expect(res.body.errors?.map((e) => e.extensions.code)).toEqual(['CONSENT_REQUIRED', 'CONSENT_REQUIRED']);
+      }
+      if (i % 3 === 2) {
+        expect(res.status).toBe(403);
+        expect(res.body.data).toBeUndefined();
+      }
+    });
+  });
+
   describe('tokens', () => {
     it('refuses a missing token, a subject token, a consent receipt and a partner-signed JWT as UNAUTHENTICATED (401)', async () => {
       const q = `{ subject(id: "alice", purpose: "deposit_waiver") { score { band } } }`;

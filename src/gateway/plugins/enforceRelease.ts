@@ -4,7 +4,6 @@ import { AuditUnavailableError, PartnerSuspendedError, QueryTooComplexError, Una
 import type { DecisionContext } from '../../policy/facts.js';
 import { decideRelease, type ReleaseDecision } from '../../policy/releaseDecision.js';
 import type { Services } from '../../services.js';
-import { loadAccessSnapshot } from '../../store/accessSnapshot.js';
 import type { SubjectRecord } from '../../store/scoreSummaries.js';
 import { recordConsentExpiries } from '../../consent/recordExpiries.js';
 import type { RootFieldDecisions } from '../accessDecisions.js';
@@ -63,7 +62,7 @@ async function decideAndAudit(
   asks: RootFieldAsk[],
   subjectIds: string[],
 ): Promise<{ access: Map<string, RootFieldDecisions>; subjectRecords: ReadonlyMap<string, SubjectRecord> }> {
-  const facts = await loadAccessSnapshot(services.db, principal.partnerId, subjectIds);
+  const facts = await services.accessSnapshots.read(principal.partnerId, subjectIds);
   if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
   const now = services.clock();
   const ctx: DecisionContext = {

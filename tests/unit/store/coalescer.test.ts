@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Coalescer } from '../../../src/store/coalescer.js';
+
+/** A coalescer whose runs finish only when the test says so, recording what each run was given. */
+function controlled() {
+  const runs: number[][] = [];
+  const finish: (() => void)[] = [];
+  let failNext = false;
+  const c = new Coalescer<number, number>(async (inputs) => {
+    runs.push(inputs);
+    const fail = failNext;
+    failNext = false;
+    await new Promise<void>((r) => finish.push(r));
+    if (fail) throw new Error('store down');
+    return inputs.map((n) => n * 10);
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+  return { c, runs, finish: () => finish.shift()!(), failNextRun: () => (failNext = true), tick };
+}
+
+describe('Coalescer', () => {
+  it('runs the first caller alone and everyone who came during that run together, each getting its own answer', async () => {
+    const t = controlled();
+    const first = t.c.submit(1);
+    await t.tick();
+    const later = [t.c.submit(2), t.c.submit(3), t.c.submit(4)];
+    t.finish();
+    expect(await first).toBe(10);
+    await t.tick();
+    t.finish();
+    expect(await Promise.all(later)).toEqual([20, 30, 40]);
+    expect(t.runs).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('fails only the callers of a failed run, and keeps serving', async () => {
+    const t = controlled();
+    t.failNextRun();
+    const failed = t.c.submit(1);
+    await t.tick();
+    const next = t.c.submit(2);
+    t.finish();
+    await expect(failed).rejects.toThrow('store down');
+    await t.tick();
+    t.finish();
+    expect(await next).toBe(20);
+  });
+});
