@@ -36,10 +36,12 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[])
        SELECT a.ord, a.partner_id, a.subject_ids
        FROM jsonb_to_recordset($1::jsonb) AS a(ord int, partner_id text, subject_ids text[])
      ), live AS (
+       -- One index probe per (partner, subject): arrays of 1,000 ids are unnested, never scanned per row.
        SELECT ask.ord, c.id, c.subject_id, c.purpose, c.categories, c.expires_at, c.revoked_at
-       FROM ask CROSS JOIN LATERAL (
+       FROM ask CROSS JOIN LATERAL unnest(ask.subject_ids) AS asked(subject_id)
+       CROSS JOIN LATERAL (
          SELECT * FROM consents c
-         WHERE c.partner_id = ask.partner_id AND c.subject_id = ANY(ask.subject_ids)
+         WHERE c.partner_id = ask.partner_id AND c.subject_id = asked.subject_id
            AND c.revoked_at IS NULL AND c.expiry_recorded_at IS NULL) c
      )
      SELECT ask.ord, p.status, p.scopes, p.purposes,
@@ -52,9 +54,9 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[])
                         'identity_verified_at', s.identity_verified_at, 'value', ss.value, 'band', ss.band,
                         'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
                         'as_of', ss.as_of, 'model', ss.model))
-                      FROM subjects s LEFT JOIN score_summaries ss ON ss.subject_id = s.id
-                      WHERE s.id = ANY(ask.subject_ids)
-                        AND EXISTS (SELECT 1 FROM live l WHERE l.ord = ask.ord AND l.subject_id = s.id)), '[]'::json) AS subjects
+                      FROM (SELECT DISTINCT l.subject_id FROM live l WHERE l.ord = ask.ord) consenting
+                      JOIN subjects s ON s.id = consenting.subject_id
+                      LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json) AS subjects
      FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
     [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
   );
