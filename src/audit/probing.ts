@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { Sql } from '../store/database.js';
+import type { Database, Sql } from '../store/database.js';
 import type { AuditLog } from './auditLog.js';
 import type { AuditEvent } from './chain.js';
 
 export const PARTNER_FLAGGED = 'partner.flagged';
+/** Advisory lock key that serialises probing evaluations across replicas ("probing" in ASCII). */
+const PROBING_LOCK = 0x70726f62696e67n.toString();
 /** Below this many decisions in a window a denial rate means nothing: one denied request is not 100% probing. */
 export const MIN_ACCESS_EVENTS_FOR_RATE = 20;
 
@@ -101,7 +103,7 @@ function flagEvent(a: ProbingAssessment, t: ProbingThresholds, windowStart: Date
 }
 
 export interface ProbingMonitorDeps {
-  db: Sql;
+  db: Database;
   auditLog: AuditLog;
   clock: Clock;
   logger: Logger;
@@ -178,13 +180,17 @@ export class ProbingMonitor {
     this.lastEvaluationStartedMs = performance.now();
     const now = this.deps.clock();
     const windowStart = new Date(now.getTime() - this.thresholds.windowMinutes * 60_000);
-    const [stats, existing] = await Promise.all([
-      windowStats(this.deps.db, windowStart, now),
-      flagsSince(this.deps.db, windowStart),
-    ]);
-    const alreadyFlagged = new Set(existing.map((f) => f.partnerId));
-    const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
-    if (raised.length) await this.deps.auditLog.append(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
+    // Replicas evaluate one at a time (a transaction-scoped advisory lock), and
+    // each reads the flags the previous one committed: one flag per partner and window.
+    const { alreadyFlagged, raised, written } = await this.deps.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [PROBING_LOCK]);
+      const stats = await windowStats(tx, windowStart, now);
+      const alreadyFlagged = new Set((await flagsSince(tx, windowStart)).map((f) => f.partnerId));
+      const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
+      const written = await this.deps.auditLog.appendWithin(tx, raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
+      return { alreadyFlagged, raised, written };
+    });
+    this.deps.auditLog.notifyCommitted(written);
     this.flagged = new Set([...alreadyFlagged, ...raised.map((a) => a.partnerId)]);
     return raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
   }

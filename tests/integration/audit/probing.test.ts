@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assessProbing, probingMonitorFor } from '../../../src/audit/probing.js';
+import { assessProbing, ProbingMonitor, probingMonitorFor } from '../../../src/audit/probing.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
 import { createTestPartner, graphql, partnerToken, startGateway, type TestGateway, type TestPartner } from '../../fixtures/gateway.js';
 
@@ -62,5 +62,18 @@ describe.each(STORE_KINDS)('probing detection on %s', (kind) => {
     expect(refused.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
     const allowed = await graphql(gw.url, honestToken, `{ subject(id: "stranger-9", purpose: "deposit_waiver") { score { band } } }`);
     expect(allowed.status).toBe(200);
+  });
+
+  it('writes one flag when two replicas evaluate at the same moment', async () => {
+    const prober2 = await createTestPartner(gw.services);
+    const token = await partnerToken(gw.url, prober2);
+    for (let i = 0; i < 8; i++) await graphql(gw.url, token, `{ subject(id: "visitor-${i}", purpose: "deposit_waiver") { score { band } } }`);
+    // A second monitor over the same database stands in for another replica.
+    const replicas = [probingMonitorFor(gw.services), new ProbingMonitor(gw.services)];
+    const raised = (await Promise.all(replicas.map((m) => m.evaluate()))).flat().filter((f) => f.partnerId === prober2.id);
+    expect(raised).toHaveLength(1);
+    const flags = await gw.services.db.query(`SELECT seq FROM audit_events WHERE kind = 'partner.flagged' AND partner_id = $1`, [prober2.id]);
+    expect(flags).toHaveLength(1);
+    expect(replicas.every((m) => m.isFlagged(prober2.id))).toBe(true);
   });
 });

@@ -3,18 +3,24 @@ import type { AuditLog } from '../../../src/audit/auditLog.js';
 import type { AuditEvent } from '../../../src/audit/chain.js';
 import { ProbingMonitor } from '../../../src/audit/probing.js';
 import { createLogger } from '../../../src/logger.js';
+import type { Database } from '../../../src/store/database.js';
 
 /** A monitor over a store that only counts the window scans it is asked for. */
 function monitorWith(minSecondsBetweenBursts: number) {
   let scans = 0;
   let listener: (events: readonly AuditEvent[]) => void = () => undefined;
-  const db = {
-    query: async <T>(sql: string): Promise<T[]> => {
-      if (sql.includes('GROUP BY partner_id')) scans++;
+  const sql = {
+    query: async <T>(text: string): Promise<T[]> => {
+      if (text.includes('GROUP BY partner_id')) scans++;
       return [];
     },
   };
-  const auditLog = { onAppended: (l: typeof listener) => (listener = l), append: async () => [] } as unknown as AuditLog;
+  const db = { ...sql, transaction: <T>(work: (tx: typeof sql) => Promise<T>) => work(sql) } as unknown as Database;
+  const auditLog = {
+    onAppended: (l: typeof listener) => (listener = l),
+    appendWithin: async () => [],
+    notifyCommitted: () => undefined,
+  } as unknown as AuditLog;
   const monitor = new ProbingMonitor(
     {
       db,
