@@ -33,7 +33,7 @@ export interface SubjectRecord {
   score: ScoreSummaryRecord | null;
 }
 
-/** A subject row joined with its summary, as both the plain and the JSON (json_build_object) reads return it. */
+/** A subject row joined with its summary, as a plain SELECT or json_build_object returns it (timestamps as Date or ISO text). */
 export interface SubjectRow {
   id: string;
   identity_verified: boolean;
@@ -70,18 +70,6 @@ export function subjectFromRow(r: SubjectRow): SubjectRecord {
             model: r.model,
           },
   };
-}
-
-/** Subjects with their score summaries, one round trip for any number of ids. */
-export async function loadSubjects(db: Sql, ids: readonly string[]): Promise<Map<string, SubjectRecord>> {
-  const rows = await db.query<SubjectRow>(
-    `SELECT s.id, s.identity_verified, s.identity_level, s.identity_verified_at,
-            ss.value, ss.band, ss.dimensions, ss.factors, ss.history, ss.as_of, ss.model
-     FROM subjects s LEFT JOIN score_summaries ss ON ss.subject_id = s.id
-     WHERE s.id = ANY($1::text[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [r.id, subjectFromRow(r)]));
 }
 
 /** A summary as imported: the stored summary plus, optionally, the subject's identity check. */

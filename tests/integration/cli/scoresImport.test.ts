@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSubjects } from '../../../src/store/scoreSummaries.js';
 import { createCliStore, runCli } from '../../fixtures/cli.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
+import { readSubjects } from '../../fixtures/subjects.js';
 
 const line = (subjectId: string, value: number, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
@@ -49,7 +49,7 @@ describe('consentry scores import', () => {
       expect(JSON.parse(r.stdout)).toMatchObject({ lines: 7, imported: 4, rejected: 3 });
 
       await store.withDb(async (db) => {
-        const subjects = await loadSubjects(db, ['imp-1', 'imp-2', 'imp-3', 'imp-4', 'imp-5', 'imp-6']);
+        const subjects = await readSubjects(db, ['imp-1', 'imp-2', 'imp-3', 'imp-4', 'imp-5', 'imp-6']);
         expect([...subjects.keys()].sort()).toEqual(['imp-1', 'imp-4', 'imp-6']);
         // The later line for a subject wins, even within one batch.
         expect(subjects.get('imp-1')).toMatchObject({
