@@ -1,15 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AuditEventInput } from '../../../src/audit/chain.js';
-import { loadConfig } from '../../../src/config.js';
-import { createServer, type GatewayServer } from '../../../src/http/server.js';
-import { createServices, type Services } from '../../../src/services.js';
+import type { Services } from '../../../src/services.js';
 import type { Sql } from '../../../src/store/database.js';
-import { createPostgresDatabase, postgresEnv } from '../../fixtures/postgres.js';
 import type { StoreKind } from '../../fixtures/stores.js';
-import { runCli as runFixtureCli, type CliResult } from '../../fixtures/cli.js';
-import { freePort } from '../../fixtures/ports.js';
+import { createCliStore, runCli as runFixtureCli, type CliResult } from '../../fixtures/cli.js';
+import { listenGateway } from '../../fixtures/gateway.js';
 
 /**
  * A listening gateway on a database the CLI can open too: a PostgreSQL copy
@@ -28,23 +22,9 @@ export interface AuditGateway {
 }
 
 export async function startAuditGateway(kind: StoreKind, env: Record<string, string> = {}): Promise<AuditGateway> {
-  let cliEnv: Record<string, string>;
-  let drop: () => Promise<void>;
-  if (kind === 'postgres') {
-    const pg = await createPostgresDatabase();
-    cliEnv = postgresEnv(pg.url);
-    drop = pg.drop;
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'consentry-audit-'));
-    cliEnv = { CONSENTRY_DATA_DIR: dir };
-    drop = async () => rmSync(dir, { recursive: true, force: true });
-  }
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CONSENTRY_ISSUER: url, PORT: String(port), ...cliEnv, ...env });
-  const services = await createServices(config);
-  const server: GatewayServer = await createServer(services);
-  await server.app.listen({ port, host: '127.0.0.1' });
+  // The gateway migrates the store itself when it starts.
+  const store = await createCliStore(kind, { migrated: false });
+  const { url, services, server } = await listenGateway(store.env, { env });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -55,11 +35,11 @@ export async function startAuditGateway(kind: StoreKind, env: Record<string, str
   return {
     url,
     services,
-    cliEnv: { ...cliEnv, CONSENTRY_ISSUER: url, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
+    cliEnv: { ...store.env, CONSENTRY_ISSUER: url, LOG_LEVEL: 'silent', NODE_ENV: 'test' },
     stop,
     cleanup: async () => {
       await stop();
-      await drop();
+      await store.cleanup();
     },
   };
 }
