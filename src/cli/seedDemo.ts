@@ -4,7 +4,6 @@ import { grantConsent } from '../consent/grantConsent.js';
 import { registerPartner } from '../partners/partnerAdmin.js';
 import type { Services } from '../services.js';
 import type { Database } from '../store/database.js';
-import { findPartner } from '../store/partners.js';
 import { upsertScoreSummaries } from '../store/scoreSummaries.js';
 import { writeDemoCredentials, type DemoCredential } from './demo/demoCredentials.js';
 import { backgroundConsents, DEMO_PARTNERS, WALKTHROUGH_CONSENTS, type DemoPartner } from './demo/demoPartners.js';
@@ -15,9 +14,33 @@ import { runCommand, withServices } from './runCommand.js';
 export const DEMO_SUBJECT_COUNT = 300;
 const SEED_ACTOR = { type: 'operator', id: 'seed-demo' } as const;
 
-export async function isDatabaseEmpty(db: Database): Promise<boolean> {
-  const [row] = await db.query<{ n: string }>('SELECT count(*) AS n FROM partners');
-  return Number(row?.n ?? 0) === 0;
+/** The audit event that marks a finished seeding; without it, demo partners mean an interrupted one. */
+export const DEMO_SEEDED = 'demo.seeded';
+
+/**
+ * `empty`: no partners at all. `seeded`: a demo seeding finished. `incomplete`:
+ * one started and never finished (interrupted, or failed halfway).
+ * `other`: the operator's own partners, no demo.
+ */
+export type DemoSeedState = 'empty' | 'seeded' | 'incomplete' | 'other';
+
+export async function demoSeedState(db: Database): Promise<DemoSeedState> {
+  const [row] = await db.query<{ partners: number; demo: number }>(
+    'SELECT count(*)::int AS partners, (count(*) FILTER (WHERE id = ANY($1::text[])))::int AS demo FROM partners',
+    [DEMO_PARTNERS.map((p) => p.clientId)],
+  );
+  if (!row?.demo) return row?.partners ? 'other' : 'empty';
+  const [finished] = await db.query('SELECT 1 FROM audit_events WHERE kind = $1 LIMIT 1', [DEMO_SEEDED]);
+  return finished ? 'seeded' : 'incomplete';
+}
+
+export class DemoSeedIncompleteError extends Error {
+  constructor() {
+    super(
+      'The demo data in this database is incomplete: an earlier seeding stopped halfway. ' +
+        'Seed into an empty database: remove the data directory (CONSENTRY_DATA_DIR, ./data by default) or use a fresh DATABASE_URL.',
+    );
+  }
 }
 
 export interface SeedResult {
@@ -38,11 +61,10 @@ export interface SeedResult {
  */
 export async function seedDemo(services: Services): Promise<SeedResult> {
   const { config, db } = services;
-  const present = (await Promise.all(DEMO_PARTNERS.map((p) => findPartner(db, p.clientId)))).filter(Boolean);
   const partners = DEMO_PARTNERS.map((p) => ({ clientId: p.clientId, name: p.name, folder: p.slug }));
-  if (present.length) {
-    return { directory: config.demoDir, seeded: false, partners, subjects: 0, consents: 0 };
-  }
+  const state = await demoSeedState(db);
+  if (state === 'seeded') return { directory: config.demoDir, seeded: false, partners, subjects: 0, consents: 0 };
+  if (state === 'incomplete') throw new DemoSeedIncompleteError();
 
   const credentials = await Promise.all(DEMO_PARTNERS.map(demoCredential));
   // Keys are written before the partners exist, so a failed write never leaves a partner nobody can sign for.
@@ -80,6 +102,16 @@ export async function seedDemo(services: Services): Promise<SeedResult> {
       actor: SEED_ACTOR,
     });
   }
+  // Written last: its presence is what says the demo data is whole.
+  await services.auditLog.append([
+    {
+      kind: DEMO_SEEDED,
+      at: services.clock(),
+      actorType: SEED_ACTOR.type,
+      actorId: SEED_ACTOR.id,
+      details: { partners: credentials.length, subjects: summaries.length, consents: consents.length },
+    },
+  ]);
   return { directory, seeded: true, partners, subjects: summaries.length, consents: consents.length };
 }
 

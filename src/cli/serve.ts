@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { createServices } from '../services.js';
-import { isDatabaseEmpty, seedDemo } from './seedDemo.js';
+import { DemoSeedIncompleteError, demoSeedState, seedDemo } from './seedDemo.js';
 import { configFromEnv, printResult, processIO, reportFailure } from './output.js';
 
 export function registerServe(program: Command): void {
@@ -15,8 +15,12 @@ export function registerServe(program: Command): void {
         const config = configFromEnv();
         const services = await createServices(config);
         let seeded: string | undefined;
-        if (opts.demo && config.nodeEnv !== 'production' && (await isDatabaseEmpty(services.db))) {
-          seeded = (await seedDemo(services)).directory;
+        let warning: string | undefined;
+        if (opts.demo && config.nodeEnv !== 'production') {
+          const state = await demoSeedState(services.db);
+          if (state === 'empty') seeded = (await seedDemo(services)).directory;
+          // The gateway works, but the walkthrough would not: say how to get a whole demo.
+          if (state === 'incomplete') warning = new DemoSeedIncompleteError().message;
         }
         // Loaded here, not at the top: every other command starts without the HTTP stack.
         const { createServer } = await import('../http/server.js');
@@ -28,10 +32,11 @@ export function registerServe(program: Command): void {
         printResult(
           processIO,
           !!opts.json,
-          { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded },
+          { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded, warning },
           `Consentry listening on http://localhost:${port} (${config.database.kind}, ready in ${coldStartMs} ms)` +
             (seeded ? `\nDemo data seeded; partner keys and example requests are in ${seeded}` : ''),
         );
+        if (warning && !opts.json) processIO.stderr(`warning: ${warning}`);
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;

@@ -2,9 +2,12 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { listPartners } from '../../../src/store/partners.js';
+import { spawn } from 'node:child_process';
+import { describe, expect, it, vi } from 'vitest';
+import { insertPartner, listPartners } from '../../../src/store/partners.js';
+import { CLI_ENTRY } from '../../fixtures/build.js';
 import { createCliStore, runCli } from '../../fixtures/cli.js';
+import { freePort } from '../../fixtures/ports.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
 
 const FOLDERS = ['harbourview-hotels', 'kindred-match', 'northbridge-lending', 'swift-wheels-car-rental'];
@@ -61,6 +64,53 @@ describe('consentry seed-demo', () => {
     } finally {
       await store.cleanup();
       await rm(demoDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it.concurrent.each(STORE_KINDS)('refuses to build on an interrupted seeding and says how to start over, on %s', async (kind) => {
+    const store = await createCliStore(kind);
+    const demoDir = await mkdtemp(join(tmpdir(), 'consentry-demo-'));
+    try {
+      // What a seeding stopped after its first partner leaves behind.
+      await store.withDb((db) =>
+        insertPartner(db, { id: 'p_demo_swift_wheels', name: 'Swift Wheels', industry: 'car_rental', scopes: ['score.threshold'], purposes: ['deposit_waiver'], jwks: { keys: [] } }, new Date()),
+      );
+      const r = await runCli(['seed-demo'], { ...store.env, CONSENTRY_DEMO_DIR: demoDir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'error: The demo data in this database is incomplete: an earlier seeding stopped halfway. ' +
+          'Seed into an empty database: remove the data directory (CONSENTRY_DATA_DIR, ./data by default) or use a fresh DATABASE_URL.\n',
+      );
+      // Nothing was added on top of the half-built demo.
+      await store.withDb(async (db) => expect((await listPartners(db)).map((p) => p.id)).toEqual(['p_demo_swift_wheels']));
+    } finally {
+      await store.cleanup();
+      await rm(demoDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('serve still starts on an interrupted seeding, and warns how to get a whole demo', async () => {
+    const store = await createCliStore('postgres');
+    try {
+      await store.withDb((db) =>
+        insertPartner(db, { id: 'p_demo_swift_wheels', name: 'Swift Wheels', industry: 'car_rental', scopes: ['score.threshold'], purposes: ['deposit_waiver'], jwks: { keys: [] } }, new Date()),
+      );
+      const server = spawn(process.execPath, [CLI_ENTRY, 'serve'], {
+        env: { ...process.env, ...store.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: String(await freePort()) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      server.stdout.on('data', (d) => (output += d));
+      server.stderr.on('data', (d) => (output += d));
+      try {
+        await vi.waitFor(() => expect(output).toContain('Consentry listening on'), { timeout: 60_000, interval: 100 });
+        await vi.waitFor(() => expect(output).toContain('warning: The demo data in this database is incomplete'), { timeout: 5_000 });
+        expect(output).not.toContain('Demo data seeded');
+      } finally {
+        server.kill('SIGKILL');
+      }
+    } finally {
+      await store.cleanup();
     }
   }, 120_000);
 });
