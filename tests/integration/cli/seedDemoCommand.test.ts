@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
+import type { Sql } from '../../../src/store/database.js';
 import { insertPartner, listPartners } from '../../../src/store/partners.js';
 import { CLI_ENTRY } from '../../fixtures/build.js';
 import { createCliStore, runCli } from '../../fixtures/cli.js';
@@ -11,6 +12,10 @@ import { freePort } from '../../fixtures/ports.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
 
 const FOLDERS = ['harbourview-hotels', 'kindred-match', 'northbridge-lending', 'swift-wheels-car-rental'];
+
+/** What a demo seeding stopped after its first partner leaves behind. */
+const interruptedSeeding = (db: Sql) =>
+  insertPartner(db, { id: 'p_demo_swift_wheels', name: 'Swift Wheels', industry: 'car_rental', scopes: ['score.threshold'], purposes: ['deposit_waiver'], jwks: { keys: [] } }, new Date());
 
 describe('consentry seed-demo', () => {
   it.concurrent.each(STORE_KINDS)('creates the demo partners, 300 subjects, consents and credential folders on %s', async (kind) => {
@@ -71,10 +76,7 @@ describe('consentry seed-demo', () => {
     const store = await createCliStore(kind);
     const demoDir = await mkdtemp(join(tmpdir(), 'consentry-demo-'));
     try {
-      // What a seeding stopped after its first partner leaves behind.
-      await store.withDb((db) =>
-        insertPartner(db, { id: 'p_demo_swift_wheels', name: 'Swift Wheels', industry: 'car_rental', scopes: ['score.threshold'], purposes: ['deposit_waiver'], jwks: { keys: [] } }, new Date()),
-      );
+      await store.withDb(interruptedSeeding);
       const r = await runCli(['seed-demo'], { ...store.env, CONSENTRY_DEMO_DIR: demoDir });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
@@ -92,9 +94,7 @@ describe('consentry seed-demo', () => {
   it('serve still starts on an interrupted seeding, and warns how to get a whole demo', async () => {
     const store = await createCliStore('postgres');
     try {
-      await store.withDb((db) =>
-        insertPartner(db, { id: 'p_demo_swift_wheels', name: 'Swift Wheels', industry: 'car_rental', scopes: ['score.threshold'], purposes: ['deposit_waiver'], jwks: { keys: [] } }, new Date()),
-      );
+      await store.withDb(interruptedSeeding);
       const server = spawn(process.execPath, [CLI_ENTRY, 'serve'], {
         env: { ...process.env, ...store.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: String(await freePort()) },
         stdio: ['ignore', 'pipe', 'pipe'],
