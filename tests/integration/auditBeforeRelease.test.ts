@@ -188,7 +188,7 @@ describe('rate limits shared through Redis', () => {
     const env = { CONSENTRY_RATE_LIMIT: '4', REDIS_URL: 'redis://127.0.0.1:6379' };
     first = await startGateway('postgres', { env });
     // A second replica on the same database and the same Redis.
-    const config = { ...env, DATABASE_URL: (first.store.config.database as { url: string }).url, CONSENTRY_ISSUER: first.url };
+    const config = { ...env, ...first.store.env, CONSENTRY_ISSUER: first.url };
     second = await startGateway('postgres', { env: config });
   });
   afterAll(async () => {
