@@ -33,9 +33,10 @@ export class GatewayTokens {
   ) {}
 
   /** An RFC 9068 access token for a partner. */
-  async issueAccessToken(clientId: string, scopes: readonly string[]): Promise<{ token: string; expiresIn: number }> {
+  async issueAccessToken(clientId: string, scopes: readonly string[]): Promise<{ token: string; expiresIn: number; jti: string; issuedAt: Date }> {
     const key = await this.keys.signingKey();
     const now = Math.floor(this.clock().getTime() / 1000);
+    const jti = randomUUID();
     const token = await new SignJWT({ scope: scopes.join(' '), client_id: clientId })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.issuer)
@@ -43,9 +44,9 @@ export class GatewayTokens {
       .setAudience(this.issuer)
       .setIssuedAt(now)
       .setExpirationTime(now + ACCESS_TOKEN_TTL_SECONDS)
-      .setJti(randomUUID())
+      .setJti(jti)
       .sign(key.privateKey);
-    return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS, jti, issuedAt: new Date(now * 1000) };
   }
 
   /** A subject, compliance or admin token (`consentry token`, sign-in outside production). */

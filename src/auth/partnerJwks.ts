@@ -60,3 +60,29 @@ function kidOf(key: unknown): string {
   const kid = key && typeof key === 'object' ? (key as JWK).kid : undefined;
   return typeof kid === 'string' ? ` (${kid})` : '';
 }
+
+/** What an operator sees of a registered key: never its material. */
+export interface PartnerKeyDescription {
+  kid: string;
+  kty: string;
+  crv: string | null;
+  use: string | null;
+  /** The algorithms a client assertion signed with this key may use: its `alg`, or what its type allows. */
+  algorithms: string[];
+}
+
+const ALGORITHMS_BY_CURVE: Record<string, string[]> = { 'P-256': ['ES256'], 'P-384': ['ES384'], 'P-521': ['ES512'], Ed25519: ['EdDSA', 'Ed25519'] };
+
+export function describePartnerKeys(jwks: JSONWebKeySet): PartnerKeyDescription[] {
+  return jwks.keys.map((k) => ({
+    kid: k.kid ?? '(no kid)',
+    kty: k.kty ?? '(no kty)',
+    crv: k.crv ?? null,
+    use: k.use ?? null,
+    algorithms: k.alg
+      ? [k.alg]
+      : k.kty === 'RSA'
+        ? ASSERTION_ALGORITHMS.filter((a) => /^(RS|PS)/.test(a))
+        : (ALGORITHMS_BY_CURVE[k.crv ?? ''] ?? []),
+  }));
+}

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/database.js';
-import { findPartner } from '../store/partners.js';
+import { findPartner, recordTokenIssued } from '../store/partners.js';
 import type { GatewayTokens } from './gatewayTokens.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -100,7 +100,9 @@ export async function handleTokenRequest(form: Record<string, unknown>, deps: To
   if (outside.length) return oauthError(400, 'invalid_scope', `Not approved for this client: ${outside.join(' ')}.`);
   if (!granted.length) return oauthError(400, 'invalid_scope', 'This client has no approved scopes.');
 
-  const { token, expiresIn } = await deps.tokens.issueAccessToken(clientId, granted);
+  const { token, expiresIn, jti, issuedAt } = await deps.tokens.issueAccessToken(clientId, granted);
+  // Recorded before the token leaves, so `partner show` never misses one that was handed out.
+  await recordTokenIssued(deps.db, { partnerId: clientId, jti, scopes: granted, issuedAt, expiresAt: new Date(issuedAt.getTime() + expiresIn * 1000) });
   return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: granted.join(' ') } };
 }
 

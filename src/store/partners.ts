@@ -54,8 +54,49 @@ export async function findPartner(db: Sql, id: string): Promise<Partner | undefi
   return row && fromRow(row);
 }
 
-export async function listPartners(db: Sql): Promise<Partner[]> {
-  return (await db.query<PartnerRow>('SELECT * FROM partners ORDER BY name')).map(fromRow);
+export interface PartnerFilter {
+  status?: PartnerStatus;
+  /** Partners approved for this category. */
+  scope?: string;
+  /** Partners approved for this purpose. */
+  purpose?: string;
+}
+
+/** Partners by name, narrowed by every filter member given. */
+export async function listPartners(db: Sql, filter: PartnerFilter = {}): Promise<Partner[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+  if (filter.scope) where.push(`scopes @> jsonb_build_array($${params.push(filter.scope)}::text)`);
+  if (filter.purpose) where.push(`purposes @> jsonb_build_array($${params.push(filter.purpose)}::text)`);
+  const rows = await db.query<PartnerRow>(`SELECT * FROM partners ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name, id`, params);
+  return rows.map(fromRow);
+}
+
+/** The last access token issued to a partner (its jti and scopes, never the token). */
+export interface TokenIssuance {
+  partnerId: string;
+  jti: string;
+  scopes: string[];
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export async function recordTokenIssued(db: Sql, t: TokenIssuance): Promise<void> {
+  await db.query(
+    `INSERT INTO partner_token_issuance (partner_id, jti, scopes, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (partner_id) DO UPDATE SET jti = excluded.jti, scopes = excluded.scopes, issued_at = excluded.issued_at, expires_at = excluded.expires_at
+     WHERE partner_token_issuance.issued_at <= excluded.issued_at`,
+    [t.partnerId, t.jti, JSON.stringify(t.scopes), t.issuedAt, t.expiresAt],
+  );
+}
+
+export async function lastTokenIssued(db: Sql, partnerId: string): Promise<TokenIssuance | undefined> {
+  const [row] = await db.query<{ partner_id: string; jti: string; scopes: string[]; issued_at: Date; expires_at: Date }>(
+    'SELECT * FROM partner_token_issuance WHERE partner_id = $1',
+    [partnerId],
+  );
+  return row && { partnerId: row.partner_id, jti: row.jti, scopes: row.scopes, issuedAt: new Date(row.issued_at), expiresAt: new Date(row.expires_at) };
 }
 
 export async function insertPartner(db: Sql, p: NewPartner, now: Date): Promise<Partner> {
