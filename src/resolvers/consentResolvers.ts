@@ -43,7 +43,7 @@ export const consentResolvers: Resolvers = {
       return requestView(ctx, await declineConsentRequest(consentDeps(ctx), { requestId: id, subjectId: subjectOf(ctx), channel: 'api' }));
     },
     revokeConsent: async (_root, { id }, ctx) => {
-      return consentView(ctx, await revokeConsent(consentDeps(ctx), { consentId: id, subjectId: subjectOf(ctx), channel: 'api' }));
+      return consentView(ctx, await revokeConsent(consentDeps(ctx), { consentId: id, actor: { type: 'subject', id: subjectOf(ctx) }, channel: 'api' }));
     },
   },
 };

@@ -98,15 +98,15 @@ export async function findConsents(db: Sql, ids: readonly string[]): Promise<Map
 }
 
 /**
- * Sets revoked_at on the subject's own consent if it is still active at `at`.
- * Undefined when it is not the subject's, already revoked or run out: the
- * caller tells those apart.
+ * Sets revoked_at on the consent if it is still active at `at` and, when
+ * `subjectId` is given, belongs to that subject. Undefined when it is not the
+ * subject's, already revoked or run out: the caller tells those apart.
  */
-export async function markConsentRevoked(db: Sql, id: string, subjectId: string, at: Date): Promise<ConsentRecord | undefined> {
+export async function markConsentRevoked(db: Sql, id: string, subjectId: string | null, at: Date): Promise<ConsentRecord | undefined> {
   if (!isUuid(id)) return undefined;
   const [row] = await db.query<ConsentRow>(
     `UPDATE consents SET revoked_at = $3
-     WHERE id = $1 AND subject_id = $2 AND revoked_at IS NULL AND expires_at > $3
+     WHERE id = $1 AND ($2::text IS NULL OR subject_id = $2) AND revoked_at IS NULL AND expires_at > $3
      RETURNING *`,
     [id, subjectId, at],
   );

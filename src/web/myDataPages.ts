@@ -78,7 +78,7 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
     if (!csrfMatches(session, (request.body as Record<string, unknown> | undefined)?.csrf)) return sendBadForm(reply, request, lang, session);
     const consentId = request.params.consentId;
     try {
-      await revokeConsent(deps, { consentId, subjectId: subjectIdOf(session), channel: 'page' });
+      await revokeConsent(deps, { consentId, actor: { type: 'subject', id: subjectIdOf(session) }, channel: 'page' });
     } catch (err) {
       if (err instanceof NotFoundError) return sendNotFound(reply, request, lang, session);
       // Already revoked or run out: the overview shows how it stands.
