@@ -8,7 +8,8 @@ export interface ConsentListFilter {
   partnerId?: string | null;
   subjectId?: string | null;
   purpose?: string | null;
-  status?: ConsentStatus | null;
+  /** INACTIVE: revoked or run out, whichever (what an operator clearing up asks for). */
+  status?: ConsentStatus | 'INACTIVE' | null;
 }
 
 export interface ListedConsent extends ConsentRecord {
@@ -22,10 +23,11 @@ export function consentStatus(c: Pick<ConsentRecord, 'revokedAt' | 'expiresAt'>,
   return c.expiresAt > now ? 'ACTIVE' : 'EXPIRED';
 }
 
-const STATUS_SQL: Record<ConsentStatus, string> = {
+const STATUS_SQL: Record<ConsentStatus | 'INACTIVE', string> = {
   ACTIVE: 'revoked_at IS NULL AND expires_at > $now',
   REVOKED: 'revoked_at IS NOT NULL',
   EXPIRED: 'revoked_at IS NULL AND expires_at <= $now',
+  INACTIVE: '(revoked_at IS NOT NULL OR expires_at <= $now)',
 };
 
 /**
