@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import type { JSONWebKeySet } from 'jose';
 import { jwksKids, parsePartnerJwks } from '../auth/partnerJwks.js';
 import { changePartner, registerPartner as registerNewPartner } from '../partners/partnerAdmin.js';
-import type { Partner, PartnerChanges } from '../store/partners.js';
+import { partnerOverview, type PartnerOverview } from '../partners/partnerOverview.js';
+import { listPartners, type Partner, type PartnerChanges } from '../store/partners.js';
 import { commaList, printResult, UsageError } from './output.js';
 import { operatorId, runCommand, withServices } from './runCommand.js';
 
@@ -31,7 +32,7 @@ interface UpdateOptions {
 }
 
 export function registerPartner(program: Command): void {
-  const partner = program.command('partner').description('register and change partners (OAuth clients)');
+  const partner = program.command('partner').description('register, change, list and show partners (OAuth clients)');
 
   partner
     .command('create')
@@ -106,6 +107,34 @@ export function registerPartner(program: Command): void {
         );
       }),
     );
+
+  partner
+    .command('list')
+    .description('list partners by name, with their approval and status; filters combine')
+    .addOption(new Option('--status <status>', 'only active or only suspended partners').choices(['active', 'suspended']))
+    .option('--scope <category>', 'only partners approved for this category')
+    .option('--purpose <purpose>', 'only partners approved for this purpose')
+    .option('--json', 'machine-readable output: {"partners": [...]}')
+    .action((opts: { status?: 'active' | 'suspended'; scope?: string; purpose?: string; json?: boolean }) =>
+      runCommand(opts.json, async (io) => {
+        const partners = await withServices((services) => listPartners(services.db, { status: opts.status, scope: opts.scope, purpose: opts.purpose }));
+        const summaries = partners.map(partnerSummary);
+        printResult(io, !!opts.json, { partners: summaries }, describePartnerList(summaries));
+      }),
+    );
+
+  partner
+    .command('show')
+    .description('one partner: approval, keys (kids and algorithms), redirect URIs, status, last token issued, requests over the last day')
+    .argument('<id>', "the partner's clientId")
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) =>
+      runCommand(opts.json, async (io) => {
+        const overview = await withServices((services) => partnerOverview(services.db, id, services.clock()));
+        const shown = partnerDetails(overview);
+        printResult(io, !!opts.json, shown, describePartner(shown));
+      }),
+    );
 }
 
 /** What an operator needs to see about a partner: never key material beyond kids. */
@@ -137,4 +166,51 @@ async function readJwksFile(file: string): Promise<JSONWebKeySet> {
     throw new UsageError(`${file} is not JSON`);
   }
   return parsePartnerJwks(parsed);
+}
+
+function partnerDetails(o: PartnerOverview) {
+  return {
+    ...partnerSummary(o.partner),
+    keys: o.keys,
+    createdAt: o.partner.createdAt.toISOString(),
+    updatedAt: o.partner.updatedAt.toISOString(),
+    lastToken: o.lastToken && {
+      issuedAt: o.lastToken.issuedAt.toISOString(),
+      expiresAt: o.lastToken.expiresAt.toISOString(),
+      scopes: o.lastToken.scopes,
+      jti: o.lastToken.jti,
+    },
+    lastDay: {
+      from: o.lastDay.from.toISOString(),
+      to: o.lastDay.to.toISOString(),
+      requests: o.lastDay.requests,
+      accessEvents: o.lastDay.accessEvents,
+      distinctSubjects: o.lastDay.distinctSubjects,
+      releasedEvents: o.lastDay.releasedEvents,
+      deniedEvents: o.lastDay.deniedEvents,
+    },
+  };
+}
+
+function describePartnerList(partners: ReturnType<typeof partnerSummary>[]): string {
+  if (!partners.length) return 'No partners match.';
+  const width = Math.max(...partners.map((p) => p.clientId.length));
+  return partners
+    .map((p) => `${p.clientId.padEnd(width)}  ${p.status.padEnd(9)}  ${p.name}\n${' '.repeat(width + 2)}scopes ${p.scopes.join(', ')}; purposes ${p.purposes.join(', ')}`)
+    .join('\n');
+}
+
+function describePartner(p: ReturnType<typeof partnerDetails>): string {
+  const none = '(none)';
+  return [
+    `${p.name} (${p.clientId}), ${p.industry}: ${p.status}`,
+    `  contact        ${p.contact ?? none}`,
+    `  scopes         ${p.scopes.join(', ')}`,
+    `  purposes       ${p.purposes.join(', ')}`,
+    `  redirect URIs  ${p.redirectUris.join(', ') || none}`,
+    `  keys           ${p.keys.map((k) => `${k.kid} (${k.algorithms.join('/') || k.kty})`).join(', ')}`,
+    `  last token     ${p.lastToken ? `issued ${p.lastToken.issuedAt} for ${p.lastToken.scopes.join(' ')}, expires ${p.lastToken.expiresAt}` : 'never issued'}`,
+    `  last 24 hours  ${p.lastDay.requests} requests, ${p.lastDay.distinctSubjects} subjects; ${p.lastDay.releasedEvents} decisions released data, ${p.lastDay.deniedEvents} denied some`,
+    `  registered     ${p.createdAt}, last changed ${p.updatedAt}`,
+  ].join('\n');
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { JSONWebKeySet } from 'jose';
 import { ReceiptInvalidError, verifyReceipt, type ReceiptClaims } from '../consent/receipts.js';
-import { printResult, UsageError, type CommandIO } from './output.js';
+import { EXIT_FAILURE, printResult, UsageError, type CommandIO } from './output.js';
 import { runCommand, withServices } from './runCommand.js';
 
 export function registerReceipt(program: Command): void {
@@ -79,7 +79,13 @@ function describeValid(kid: string, claims: ReceiptClaims): string {
   ].join('\n');
 }
 
+/**
+ * A receipt that fails verification is a verdict, not an error: under --json
+ * it is printed on stdout like a valid one (as `audit verify` prints a broken
+ * chain), with exit 1 so scripts need not parse it to know.
+ */
 function reportInvalid(io: CommandIO, json: boolean, reason: string): void {
-  io.stderr(json ? JSON.stringify({ valid: false, reason }) : `invalid receipt: ${reason}`);
-  process.exitCode = 1;
+  if (json) io.stdout(JSON.stringify({ valid: false, reason }, null, 2));
+  else io.stderr(`invalid receipt: ${reason}`);
+  process.exitCode = EXIT_FAILURE;
 }
