@@ -31,7 +31,13 @@ export interface ServiceOptions extends OpenOptions {
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const db = options.db ?? (await openDatabase(config.database, options));
+  const db =
+    options.db ??
+    (await openDatabase(config.database, {
+      ...options,
+      // A connection the store dropped is discarded and replaced; the process only notes it.
+      onError: (err) => logger.warn({ err: (err as Error).message }, 'store connection error'),
+    }));
   const keys = new SigningKeys(db, clock);
   await keys.load();
   const metrics = createMetrics(() => db.roundTrips);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose';
 import type { Clock } from '../clock.js';
-import type { Database } from '../store/database.js';
+import type { Database, Sql } from '../store/database.js';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -18,6 +18,22 @@ export interface SigningKey {
   publicJwk: JWK;
 }
 
+interface GeneratedKey {
+  kid: string;
+  publicJwk: JWK;
+  privateJwk: JWK;
+}
+
+function insertKey(sql: Sql, key: GeneratedKey, at: Date): Promise<unknown> {
+  return sql.query('INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    key.kid,
+    SIGNING_ALG,
+    JSON.stringify(key.privateJwk),
+    JSON.stringify(key.publicJwk),
+    at,
+  ]);
+}
+
 interface KeyRow {
   kid: string;
   private_jwk: JWK;
@@ -29,8 +45,10 @@ interface KeyRow {
 /**
  * The gateway's own ES256 keys: tokens, consent receipts and audit checkpoints
  * are signed with the current one; retired ones stay published for verifiers.
- * Rotation may happen in another process (the CLI), so the set is reloaded
- * periodically and whenever an unknown `kid` is seen.
+ * Rotation may happen in another process (the CLI, a replica): signing checks
+ * which key is current first, so a rotation takes effect with the next
+ * signature; the published set is also reloaded periodically and whenever an
+ * unknown `kid` is seen.
  */
 export class SigningKeys {
   private current?: SigningKey;
@@ -67,7 +85,8 @@ export class SigningKeys {
 
   /** The key to sign with now. */
   async signingKey(): Promise<SigningKey> {
-    await this.refreshIfStale();
+    const [active] = await this.db.query<{ kid: string }>('SELECT kid FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1');
+    if (!this.current || active?.kid !== this.current.kid) await this.load();
     return this.current!;
   }
 
@@ -91,25 +110,29 @@ export class SigningKeys {
 
   /** Retires the current key and starts signing with a new one. Returns the new kid. */
   async rotate(): Promise<{ kid: string; retiredKid?: string }> {
-    const retired = await this.db.query<{ kid: string }>(
-      'UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL RETURNING kid',
-      [this.clock()],
-    );
-    const kid = await this.create();
+    const key = await this.generate();
+    // One transaction: another process never sees a moment without a current key (and creates one of its own).
+    const retired = await this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ kid: string }>('UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL RETURNING kid', [this.clock()]);
+      await insertKey(tx, key, this.clock());
+      return rows;
+    });
     await this.load();
-    return { kid, retiredKid: retired[0]?.kid };
+    return { kid: key.kid, retiredKid: retired[0]?.kid };
   }
 
   private async create(): Promise<string> {
+    const key = await this.generate();
+    await insertKey(this.db, key, this.clock());
+    return key.kid;
+  }
+
+  private async generate(): Promise<GeneratedKey> {
     const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
     const kid = `${this.clock().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
     const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
-    await this.db.query(
-      'INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)',
-      [kid, SIGNING_ALG, JSON.stringify(privateJwk), JSON.stringify(publicJwk), this.clock()],
-    );
-    return kid;
+    return { kid, publicJwk, privateJwk };
   }
 
   private async refreshIfStale(): Promise<void> {

@@ -35,7 +35,8 @@ export function registerMigrate(program: Command): void {
 
 /** The migration `--revert` would undo, named before undoing it (TypeORM's revert does not say). */
 async function lastAppliedMigration(db: Database): Promise<string | undefined> {
-  const table = db.dataSource.options.migrationsTableName ?? 'migrations';
+  // TypeORM's default migrations table; the data sources never rename it.
+  const table = 'migrations';
   const [exists] = await db.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
   if (!exists?.present) return undefined;
   const [row] = await db.query<{ name: string }>(`SELECT name FROM "${table}" ORDER BY "timestamp" DESC LIMIT 1`);

@@ -13,7 +13,7 @@ export function registerServe(program: Command): void {
       const startedAt = performance.now();
       try {
         const config = configFromEnv();
-        const services = await createServices(config);
+        const services = await createServices(config, { role: 'serve' });
         let seeded: string | undefined;
         let warning: string | undefined;
         if (opts.demo && config.nodeEnv !== 'production') {

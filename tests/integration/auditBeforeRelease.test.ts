@@ -142,13 +142,14 @@ describe.each(STORE_KINDS)('audit before release on %s', (kind) => {
 describe('a store outage on postgres', () => {
   let gw: TestGateway;
   let token: string;
+  let dbName: string;
   const setConnections = async (allow: boolean) => {
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
-    await admin.query(`ALTER DATABASE ${gw.store.db.dataSource.driver.database} ALLOW_CONNECTIONS ${allow}`);
+    await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS ${allow}`);
     if (!allow) {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-        gw.store.db.dataSource.driver.database,
+        dbName,
       ]);
     }
     await admin.end();
@@ -156,6 +157,7 @@ describe('a store outage on postgres', () => {
 
   beforeAll(async () => {
     gw = await startGateway('postgres');
+    [{ name: dbName }] = await gw.store.db.query<{ name: string }>('SELECT current_database() AS name');
     const p = await createTestPartner(gw.services, { purposes: ['credit_underwriting'] });
     await seedSubjects(gw.services, [['s1', 720]]);
     await consentTo(gw.services, 's1', p.id, 'credit_underwriting', ['score.value']);
