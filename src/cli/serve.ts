@@ -13,6 +13,10 @@ export function registerServe(program: Command): void {
       const startedAt = performance.now();
       try {
         const config = configFromEnv();
+        // Loaded here, not at the top: every other command starts without the HTTP stack. Loading it while the
+        // database opens takes it off the cold start.
+        const httpStack = import('../http/server.js');
+        httpStack.catch(() => undefined);
         const services = await createServices(config, { role: 'serve' });
         let seeded: string | undefined;
         let warning: string | undefined;
@@ -22,8 +26,7 @@ export function registerServe(program: Command): void {
           // The gateway works, but the walkthrough would not: say how to get a whole demo.
           if (state === 'incomplete') warning = new DemoSeedIncompleteError().message;
         }
-        // Loaded here, not at the top: every other command starts without the HTTP stack.
-        const { createServer } = await import('../http/server.js');
+        const { createServer } = await httpStack;
         const server = await createServer(services);
         await server.app.listen({ port: config.port, host: config.host });
         const address = server.app.server.address();
