@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCliStore, runCli } from '../../fixtures/cli.js';
+import { STORE_KINDS } from '../../fixtures/stores.js';
 import { partnerRead, seedSubject } from '../../fixtures/consentScenario.js';
 import { createTestPartner, listenGateway, partnerToken } from '../../fixtures/gateway.js';
 import { consentTo } from '../../fixtures/subjects.js';
@@ -7,12 +8,13 @@ import { consentTo } from '../../fixtures/subjects.js';
 /**
  * The operator's commands against a gateway that is serving: what `partner
  * show` and `subject show` report comes from what the gateway recorded, and a
- * revocation from the CLI stops the partner's very next read. PostgreSQL only
- * for now: two processes on one embedded store is not possible yet.
+ * revocation from the CLI stops the partner's very next read. On the embedded
+ * engine the gateway (this process) owns the data directory and the CLI reaches
+ * it through the gateway's socket.
  */
 describe('consentry against a serving gateway', () => {
-  it('shows the partner’s token and reads, and a CLI revocation stops its next read', async () => {
-    const store = await createCliStore('postgres');
+  it.each(STORE_KINDS)('shows the partner’s token and reads, and a CLI revocation stops its next read, on %s', async (kind) => {
+    const store = await createCliStore(kind);
     const { url, services, server } = await listenGateway(store.env);
     try {
       const partner = await createTestPartner(services, { scopes: ['score.threshold', 'score.band'], purposes: ['deposit_waiver'] });
