@@ -24,7 +24,11 @@ export interface Config {
   nodeEnv: 'production' | 'development' | 'test';
   port: number;
   host: string;
-  database: { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number } | { kind: 'pglite'; dataDir: string };
+  database:
+    | { kind: 'postgres'; url: string; poolSize: number; connectTimeoutMs: number; statementTimeoutMs: number; lockTimeoutMs: number }
+    | { kind: 'pglite'; dataDir: string; statementTimeoutMs: number };
+  /** Past these a request fails closed (503), and shutdown stops waiting and exits non-zero. */
+  deadlines: { requestMs: number; shutdownMs: number };
   issuer: string;
   trustedIssuers: TrustedIssuer[];
   redisUrl?: string;
@@ -123,6 +127,10 @@ const envSchema = z.object({
   DATABASE_URL: urlFrom('DATABASE_URL', ['postgres:', 'postgresql:']).optional(),
   DATABASE_POOL_SIZE: intFrom('DATABASE_POOL_SIZE', 10, 1, 1000),
   DATABASE_CONNECT_TIMEOUT_MS: intFrom('DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: intFrom('DATABASE_STATEMENT_TIMEOUT_MS', 2000, 100, 3_600_000),
+  DATABASE_LOCK_TIMEOUT_MS: intFrom('DATABASE_LOCK_TIMEOUT_MS', 1000, 100, 3_600_000),
+  CONSENTRY_REQUEST_TIMEOUT_MS: intFrom('CONSENTRY_REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
+  CONSENTRY_SHUTDOWN_TIMEOUT_MS: intFrom('CONSENTRY_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
   CONSENTRY_DATA_DIR: z.string().optional().default('./data'),
   CONSENTRY_ISSUER: urlFrom('CONSENTRY_ISSUER', ['http:', 'https:']).optional(),
   CONSENTRY_TRUSTED_ISSUERS: trustedIssuersFrom,
@@ -154,8 +162,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: e.HOST,
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS }
-      : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR },
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          lockTimeoutMs: e.DATABASE_LOCK_TIMEOUT_MS,
+        }
+      : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
+    deadlines: { requestMs: e.CONSENTRY_REQUEST_TIMEOUT_MS, shutdownMs: e.CONSENTRY_SHUTDOWN_TIMEOUT_MS },
     issuer: (e.CONSENTRY_ISSUER ?? `http://localhost:${port}`).replace(/\/$/, ''),
     trustedIssuers: e.CONSENTRY_TRUSTED_ISSUERS,
     redisUrl: e.REDIS_URL,

@@ -9,6 +9,7 @@ export type AppendListener = (appended: readonly AuditEvent[]) => void;
 /** Rows per INSERT inside a transaction; keeps one statement's JSON parameter a reasonable size. */
 const INSERT_CHUNK = 2000;
 const MAX_APPEND_ATTEMPTS = 10;
+const PROBE_ROLLBACK = Symbol('probe rollback');
 
 interface ChainHead {
   seq: bigint;
@@ -54,6 +55,9 @@ export class AuditLog {
   private listeners: AppendListener[] = [];
   /** The head as this process last committed it; only a guess, checked by every append. */
   private head?: ChainHead;
+  /** When appends started failing (and have not succeeded since); what readiness reports. */
+  private failingSince?: Date;
+  private lastCommitAt = 0;
 
   constructor(private readonly db: Database) {}
 
@@ -61,8 +65,40 @@ export class AuditLog {
   append(events: AuditEventInput[]): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
     return this.appends.submit(events).catch((err: unknown) => {
+      this.failingSince ??= new Date();
       throw new AuditUnavailableError(err);
     });
+  }
+
+  /** Undefined while appends succeed; otherwise since when they have been failing. */
+  failing(): Date | undefined {
+    return this.failingSince;
+  }
+
+  /** Whether this process's own appends say nothing recent about the log (idle, or failing): then only a probe can tell. */
+  needsProbe(freshMs: number): boolean {
+    return !!this.failingSince || Date.now() - this.lastCommitAt > freshMs;
+  }
+
+  /**
+   * Checks that an append would commit now, without recording anything: the
+   * same locking and insert as a real append, in a transaction that is rolled
+   * back. Readiness uses it to notice recovery while no traffic is sent.
+   */
+  async probe(): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        await writeEvents(tx, [{ kind: 'readiness.probe', at: new Date(), actorType: 'system', actorId: 'readyz' }]);
+        throw PROBE_ROLLBACK;
+      });
+    } catch (err) {
+      if (err !== PROBE_ROLLBACK) {
+        this.failingSince ??= new Date();
+        throw err;
+      }
+    }
+    this.failingSince = undefined;
+    this.lastCommitAt = Date.now();
   }
 
   /**
@@ -116,6 +152,8 @@ export class AuditLog {
   /** One group of concurrent appends: one statement, then each caller gets its own events back. */
   private async commitGroup(batch: AuditEventInput[][]): Promise<AuditEvent[][]> {
     const stored = await this.commitBatch(batch.flat());
+    this.failingSince = undefined;
+    this.lastCommitAt = Date.now();
     this.notifyCommitted(stored);
     let offset = 0;
     return batch.map((events) => stored.slice(offset, (offset += events.length)));

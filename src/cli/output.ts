@@ -76,8 +76,18 @@ export function integerOption(name: string, value: string, min: number, max: num
   return n;
 }
 
+/**
+ * An operator's command may read the whole audit log, import a large file or
+ * wait its turn behind a busy gateway: its statements and lock waits get
+ * minutes, not the request path's seconds.
+ */
+const COMMAND_TIMEOUT_MS = 600_000;
+
 export function configFromEnv(): Config {
-  return loadConfig(process.env);
+  const config = loadConfig(process.env);
+  const database = { ...config.database, statementTimeoutMs: Math.max(config.database.statementTimeoutMs, COMMAND_TIMEOUT_MS) };
+  if (database.kind === 'postgres') database.lockTimeoutMs = Math.max(database.lockTimeoutMs, COMMAND_TIMEOUT_MS);
+  return { ...config, database };
 }
 
 /** Splits "a,b, c" into ["a","b","c"]. */

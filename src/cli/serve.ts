@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createServices } from '../services.js';
 import { DemoSeedIncompleteError, demoSeedState, seedDemo } from './seedDemo.js';
-import { configFromEnv, printResult, processIO, reportFailure } from './output.js';
+import { loadConfig } from '../config.js';
+import { printResult, processIO, reportFailure } from './output.js';
 
 export function registerServe(program: Command): void {
   program
@@ -12,7 +13,8 @@ export function registerServe(program: Command): void {
     .action(async (opts: { json?: boolean; demo: boolean }) => {
       const startedAt = performance.now();
       try {
-        const config = configFromEnv();
+        // The request path's deadlines, not the longer ones other commands get.
+        const config = loadConfig(process.env);
         // Loaded here, not at the top: every other command starts without the HTTP stack. Loading it while the
         // database opens takes it off the cold start.
         const httpStack = import('../http/server.js');
@@ -44,13 +46,22 @@ export function registerServe(program: Command): void {
         const stop = async (signal: string) => {
           if (stopping) return;
           stopping = true;
-          services.logger.info({ signal }, 'shutting down: draining requests');
-          try {
+          services.logger.info({ signal, deadlineMs: config.deadlines.shutdownMs }, 'shutting down: draining requests');
+          // Drain, then close what is left; past the deadline stop waiting and say so with the exit code.
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), config.deadlines.shutdownMs)));
+          const drained = (async () => {
             await server.close();
             await services.db.close();
-          } finally {
-            process.exit(0);
-          }
+            return 'drained' as const;
+          })();
+          const outcome = await Promise.race([drained, deadline]).catch((err: unknown) => {
+            services.logger.error({ err }, 'shutdown failed');
+            return 'failed' as const;
+          });
+          clearTimeout(timer);
+          if (outcome !== 'drained') services.logger.error({ outcome }, 'shutdown did not drain in time; requests still in flight were cut');
+          process.exit(outcome === 'drained' ? 0 : 1);
         };
         process.on('SIGTERM', () => void stop('SIGTERM'));
         process.on('SIGINT', () => void stop('SIGINT'));

@@ -16,6 +16,7 @@ import { probingThrottlePlugin } from './plugins/probingThrottle.js';
 import { queryLimitsPlugin } from './plugins/queryLimits.js';
 import { rateLimitPlugin } from './plugins/rateLimit.js';
 import { requestMetricsPlugin } from './plugins/requestMetrics.js';
+import { unavailableStatusPlugin } from './plugins/unavailableStatus.js';
 
 export interface GatewayOptions {
   redis?: Redis;
@@ -34,6 +35,7 @@ export function createApolloServer(services: Services, options: GatewayOptions =
   const development = services.config.nodeEnv === 'development';
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     requestMetricsPlugin(services.metrics),
+    unavailableStatusPlugin(),
     queryLimitsPlugin(),
     authorizeRolesPlugin(policy),
     rateLimitPlugin({ ...services.config.rateLimit, redis: options.redis }),

@@ -13,8 +13,12 @@ import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
 import { listCategories } from '../store/registries.js';
 import { registerWebRoutes } from '../web/routes.js';
+import { pageLanguage } from '../web/language.js';
+import { sendUnavailable } from '../web/pageReply.js';
 import { createExternalVerifier } from '../auth/trustedIssuers.js';
 import { startAuditJobs } from '../audit/auditJobs.js';
+import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
+import { checkReadiness } from '../health/readiness.js';
 
 export interface GatewayServer {
   app: FastifyInstance;
@@ -42,6 +46,36 @@ export async function createServer(services: Services, options: ServerOptions = 
   redis?.on('error', (err) => services.logger.warn({ err }, 'redis error'));
   const externalVerifier = options.externalVerifier ?? createExternalVerifier(config.trustedIssuers, services.clock, config.issuer);
 
+  // The request deadline: a request still unanswered when it passes (a stalled store, a held lock) fails closed
+  // with 503 and Retry-After; whatever its handler produces later is dropped, so nothing is released after it.
+  app.addHook('onRequest', async (request, reply) => {
+    const timer = setTimeout(() => {
+      if (reply.sent) return;
+      services.logger.warn({ requestId: request.id, url: request.url, deadlineMs: config.deadlines.requestMs }, 'request deadline passed');
+      void reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .header('content-type', 'application/json; charset=utf-8')
+        .send({ errors: [{ message: 'The request could not be completed in time; nothing was released. Try again shortly.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    }, config.deadlines.requestMs);
+    reply.raw.once('close', () => clearTimeout(timer));
+  });
+
+  // Anything a route lets escape: store or audit unavailable is 503 everywhere (a readable page for people),
+  // anything else a generic 500 with the request id in the log, never the error itself.
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
+    const unavailable = isConsentryError(err) && err.code === 'SERVICE_UNAVAILABLE';
+    // Fastify's own client errors (a malformed body, a body too large) keep their status.
+    if (!unavailable && err.statusCode !== undefined && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
+    if (!unavailable) services.logger.error({ err, requestId: request.id }, 'request failed');
+    const wantsPage = !request.url.startsWith('/graphql') && (request.headers.accept ?? '').includes('text/html');
+    if (wantsPage && unavailable) return sendUnavailable(reply, request, pageLanguage(request, reply), RETRY_AFTER_SECONDS);
+    if (unavailable) {
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: 'service_unavailable', message: err.message });
+    }
+    return reply.code(500).send({ error: 'server_error', message: 'Internal server error' });
+  });
+
   await app.register(formbody);
   await app.register(cookie);
   app.addHook('onSend', async (request, reply) => {
@@ -50,8 +84,8 @@ export async function createServer(services: Services, options: ServerOptions = 
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const ok = await services.db.isReachable();
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'database unreachable' });
+    const report = await checkReadiness(services);
+    return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', services.metrics.registry.contentType);

@@ -16,6 +16,8 @@ export interface Messages {
   notFoundBody: string;
   badFormTitle: string;
   badFormBody: string;
+  unavailableTitle: string;
+  unavailableBody: string;
   formatDate: (d: Date) => string;
 
   signInTitle: string;
@@ -136,6 +138,8 @@ const en: Messages = {
   notFoundBody: 'There is no such page, or it is not addressed to you. Check the link you were given.',
   badFormTitle: 'The form has expired',
   badFormBody: 'For your safety this form could not be accepted. Go back, reload the page and try again.',
+  unavailableTitle: 'Temporarily unavailable',
+  unavailableBody: 'We cannot reach your records right now, so nothing was shown or changed. Please try again in a moment.',
   formatDate: dateFormat('en-GB', 'UTC'),
 
   signInTitle: 'Sign in',
@@ -236,6 +240,8 @@ const zhCN: Messages = {
   notFoundBody: '该页面不存在，或并非发给您的。请检查您收到的链接。',
   badFormTitle: '表单已失效',
   badFormBody: '为了您的安全，此表单未被接受。请返回并刷新页面后重试。',
+  unavailableTitle: '暂时无法使用',
+  unavailableBody: '目前无法访问您的记录，因此没有显示或更改任何内容。请稍后再试。',
   formatDate: dateFormat('zh-CN', '（UTC）'),
 
   signInTitle: '登录',

@@ -68,6 +68,13 @@ export function sendBadForm(reply: FastifyReply, request: FastifyRequest, lang: 
   return sendMessagePage(reply, request, lang, session, 403, m.badFormTitle, m.badFormBody);
 }
 
+/** The store or audit log is down: a page a person can read, still a 503 a monitor can count. */
+export function sendUnavailable(reply: FastifyReply, request: FastifyRequest, lang: Lang, retryAfterSeconds: number): FastifyReply {
+  const m = messagesFor(lang);
+  reply.header('retry-after', String(retryAfterSeconds));
+  return sendMessagePage(reply, request, lang, undefined, 503, m.unavailableTitle, m.unavailableBody);
+}
+
 function sendMessagePage(
   reply: FastifyReply,
   request: FastifyRequest,
