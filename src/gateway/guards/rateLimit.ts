@@ -1,9 +1,7 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
 import { RateLimitedError } from '../../errors.js';
-import type { GatewayContext } from '../context.js';
-import { toGraphQLError } from '../toGraphQLError.js';
+import type { RequestGuard } from '../requestGuard.js';
 
 export interface RateLimitOptions {
   points: number;
@@ -13,7 +11,7 @@ export interface RateLimitOptions {
 }
 
 /** Per-partner request rate (rate-limiter-flexible). Over the rate: RATE_LIMITED, HTTP 429, Retry-After. */
-export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<GatewayContext> {
+export function rateLimitGuard(options: RateLimitOptions): RequestGuard {
   const limiter: RateLimiterAbstract = options.redis
     ? new RateLimiterRedis({
         storeClient: options.redis,
@@ -25,24 +23,17 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<G
       })
     : new RateLimiterMemory({ points: options.points, duration: options.durationSeconds });
   return {
-    async requestDidStart() {
-      let retryAfterSeconds: number | undefined;
-      return {
-        async didResolveOperation({ contextValue }) {
-          const principal = contextValue.principal;
-          if (principal?.kind !== 'partner') return;
-          try {
-            await limiter.consume(principal.partnerId);
-          } catch (rejection) {
-            if (!(rejection instanceof RateLimiterRes)) throw rejection;
-            retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-            throw toGraphQLError(new RateLimitedError(`Rate limit exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds }));
-          }
-        },
-        async willSendResponse({ response }) {
-          if (retryAfterSeconds !== undefined) response.http.headers.set('retry-after', String(retryAfterSeconds));
-        },
-      };
+    name: 'rateLimit',
+    async check({ contextValue }) {
+      const principal = contextValue.principal;
+      if (principal?.kind !== 'partner') return;
+      try {
+        await limiter.consume(principal.partnerId);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw new RateLimitedError(`Rate limit exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+      }
     },
   };
 }
