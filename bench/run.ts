@@ -20,6 +20,7 @@ import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
+const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 interface Scenario {
   name: string;
@@ -30,6 +31,8 @@ const SCENARIOS: Scenario[] = [
   { name: '(a) 1 subject, every category', subjects: 1, connections: 16 },
   { name: '(b) 50-subject batch', subjects: 50, connections: 8 },
   { name: '(c) 1,000-subject batch', subjects: 1000, connections: 2 },
+  // Not a comparison with the bare server: a partner's latency alone, then while two anonymous senders post hostile documents.
+  { name: '(d) under attack', subjects: 0, connections: 4 },
 ];
 
 function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
@@ -74,7 +77,7 @@ function postgresCpuSeconds(): number {
 }
 
 async function roundTrips(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
@@ -87,6 +90,37 @@ function load(url: string, body: string, token: string | undefined, connections:
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body,
   });
+}
+
+/**
+ * (d): one partner's single-subject reads (4 connections) alone, then while
+ * two anonymous senders each keep posting a 1.1 MB document of tens of
+ * thousands of __typename aliases. The gateway should refuse those before
+ * parsing them (413/401), and the partner's latency should not move.
+ */
+async function underAttack(url: string, token: string, subjectId: string): Promise<Record<string, string | number>[]> {
+  const partnerBody = JSON.stringify({ query: `{ subject(id: "${subjectId}", purpose: "credit_underwriting") { ${EVERY_FIELD} } }` });
+  const hostile = JSON.stringify({ query: `{ ${Array.from({ length: 60_000 }, (_, i) => `a${i}: __typename`).join(' ')} }` });
+  await load(url, partnerBody, token, 4, WARMUP);
+  const calm = await load(url, partnerBody, token, 4, DURATION);
+  const [attacked, ...attackers] = await Promise.all([
+    load(url, partnerBody, token, 4, DURATION),
+    load(url, hostile, undefined, 1, DURATION),
+    load(url, hostile, undefined, 1, DURATION),
+  ]);
+  if (calm.non2xx || attacked.non2xx) throw new Error('(d): the partner got errors');
+  const row = (name: string, r: autocannon.Result) => ({
+    scenario: name,
+    requests: r.requests.total,
+    'p50 ms': r.latency.p50,
+    'p99 ms': r.latency.p99,
+    'non-2xx': r.non2xx,
+  });
+  return [
+    row('(d) partner alone', calm),
+    row('(d) partner under attack', attacked),
+    ...attackers.map((r, i) => row(`(d) anonymous 1.1 MB sender ${i + 1}`, r)),
+  ];
 }
 
 async function main() {
@@ -120,13 +154,15 @@ async function main() {
         NODE_ENV: 'production',
         LOG_LEVEL: 'warn',
         CONSENTRY_RATE_LIMIT: '10000000',
+        CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
       }, 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
     const bareProcess = await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready');
     children.push(consentryProcess, bareProcess);
 
     const rows: Record<string, string | number>[] = [];
     const only = process.env.BENCH_ONLY;
-    for (const scenario of SCENARIOS.filter((s) => !only || s.name.startsWith(`(${only})`))) {
+    for (const scenario of SCENARIOS.filter((s) => (!only && s.subjects > 0) || s.name.startsWith(`(${only})`))) {
+      if (scenario.subjects === 0) continue;
       const ids = subjects.slice(0, scenario.subjects).map((s) => s.subjectId);
       const query =
         scenario.subjects === 1
@@ -179,6 +215,11 @@ async function main() {
       process.stdout.write(`${scenario.name}: done\n`);
     }
     console.table(rows);
+    if (!only || only === 'd') {
+      const attack = await underAttack(consentryUrl, await partnerToken(consentryUrl, partner), subjects[0]!.subjectId);
+      console.table(attack);
+      rows.push(...attack);
+    }
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/latest.json', JSON.stringify({ at: new Date().toISOString(), durationSeconds: DURATION, rows }, null, 2));
   } finally {

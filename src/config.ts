@@ -38,6 +38,11 @@ export interface Config {
   rateLimit: { points: number; durationSeconds: number };
   audit: { checkpointEvery: number; checkpointIntervalSeconds: number };
   probing: { windowMinutes: number; maxDenialRate: number; maxDistinctNonConsenting: number; throttle: boolean };
+  /**
+   * The bearer token `/metrics` requires; unset, `/metrics` is not served.
+   * Metrics name every partner and its decision counts, so they are never public.
+   */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +150,10 @@ const envSchema = z.object({
   CONSENTRY_PROBING_MAX_DENIAL_RATE: numberFrom('CONSENTRY_PROBING_MAX_DENIAL_RATE', 0.5),
   CONSENTRY_PROBING_MAX_NON_CONSENTING: intFrom('CONSENTRY_PROBING_MAX_NON_CONSENTING', 50, 1, 10_000_000),
   CONSENTRY_PROBING_THROTTLE: z.enum(['true', 'false']).optional().default('false'),
+  CONSENTRY_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{32,256}$/, 'CONSENTRY_METRICS_TOKEN must be 32 to 256 printable ASCII characters without spaces')
+    .optional(),
 });
 
 /** Parses and validates the environment; throws ConfigError listing every problem. */
@@ -188,5 +197,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDistinctNonConsenting: e.CONSENTRY_PROBING_MAX_NON_CONSENTING,
       throttle: e.CONSENTRY_PROBING_THROTTLE === 'true',
     },
+    ...(e.CONSENTRY_METRICS_TOKEN ? { metricsToken: e.CONSENTRY_METRICS_TOKEN } : {}),
   };
 }

@@ -72,6 +72,16 @@ export class BadUserInputError extends ConsentryError {
   readonly code = 'BAD_USER_INPUT';
 }
 
+/**
+ * The request itself is malformed (an over-long id, a control character, a
+ * lone surrogate) and was refused whole, at the edge, before it could reach
+ * the store or the audit log.
+ */
+export class MalformedInputError extends ConsentryError {
+  readonly code = 'BAD_USER_INPUT';
+  override readonly httpStatus = 400;
+}
+
 export class NotFoundError extends ConsentryError {
   readonly code = 'NOT_FOUND';
 }

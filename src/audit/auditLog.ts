@@ -1,7 +1,7 @@
 import { AuditUnavailableError } from '../errors.js';
 import { Coalescer } from '../store/coalescer.js';
 import type { Database, Sql } from '../store/database.js';
-import { linkEvents, type AuditEvent, type AuditEventInput } from './chain.js';
+import { linkEvents, oversizedEventProblem, type AuditEvent, type AuditEventInput } from './chain.js';
 import { readChainHead } from './storedEvents.js';
 
 export type AppendListener = (appended: readonly AuditEvent[]) => void;
@@ -64,6 +64,9 @@ export class AuditLog {
   /** Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError. */
   append(events: AuditEventInput[]): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
+    // Checked before the group commit: one caller's oversized event must not fail the others' statement.
+    const problem = events.map(oversizedEventProblem).find(Boolean);
+    if (problem) return Promise.reject(new AuditUnavailableError(new Error(problem)));
     return this.appends.submit(events).catch((err: unknown) => {
       this.failingSince ??= new Date();
       throw new AuditUnavailableError(err);
@@ -106,6 +109,8 @@ export class AuditLog {
    * recorded atomically with their audit event (a revocation and its event).
    */
   async appendWithin(tx: Sql, events: AuditEventInput[]): Promise<AuditEvent[]> {
+    const problem = events.map(oversizedEventProblem).find(Boolean);
+    if (problem) throw new AuditUnavailableError(new Error(problem));
     return writeEvents(tx, events);
   }
 

@@ -40,6 +40,19 @@ export interface AuditEvent {
 
 export const GENESIS_HASH = '0'.repeat(64);
 
+/**
+ * The largest event the log accepts, as JSON. Rows can never be deleted, so
+ * a request must not be able to make one arbitrarily large; an access event
+ * with every category and 128-character ids is well under 2 KB.
+ */
+export const MAX_AUDIT_EVENT_BYTES = 16 * 1024;
+
+/** Why an event may not be written (too large), or undefined. */
+export function oversizedEventProblem(input: AuditEventInput): string | undefined {
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  return bytes > MAX_AUDIT_EVENT_BYTES ? `audit event of ${bytes} bytes exceeds ${MAX_AUDIT_EVENT_BYTES}` : undefined;
+}
+
 /** SHA-256 (hex) of the canonical JSON of the event without its `hash` member (prevHash included). */
 export function eventHash(event: Omit<AuditEvent, 'hash'>): string {
   return createHash('sha256').update(canonicalEventJson(event)).digest('hex');

@@ -1,5 +1,6 @@
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { Clock } from '../clock.js';
+import { MAX_ID_LENGTH, stringProblem } from '../inputStrings.js';
 import type { Database } from '../store/database.js';
 import { findPartner, recordTokenIssued } from '../store/partners.js';
 import type { GatewayTokens } from './gatewayTokens.js';
@@ -37,6 +38,9 @@ const oauthError = (status: number, error: OAuthErrorCode, description: string):
  * decoded form, returns status and RFC 6749 JSON.
  */
 export async function handleTokenRequest(form: Record<string, unknown>, deps: TokenEndpointDeps): Promise<OAuthResponse> {
+  // RFC 6749 section 3.2: parameters MUST NOT be included more than once; a second scope is not a wider one.
+  const repeated = Object.keys(form).find((name) => Array.isArray(form[name]));
+  if (repeated) return oauthError(400, 'invalid_request', `The parameter "${repeated}" must not be repeated.`);
   const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : undefined);
   const grantType = field('grant_type');
   if (!grantType) return oauthError(400, 'invalid_request', 'grant_type is required.');
@@ -53,6 +57,7 @@ export async function handleTokenRequest(form: Record<string, unknown>, deps: To
     if (typeof claims.iss !== 'string' || claims.iss !== claims.sub) {
       return oauthError(401, 'invalid_client', 'The assertion must have iss equal to sub, both the client id.');
     }
+    if (stringProblem(claims.iss, MAX_ID_LENGTH)) return oauthError(401, 'invalid_client', 'Unknown client.');
     clientId = claims.iss;
   } catch {
     return oauthError(400, 'invalid_request', 'client_assertion is not a JWT.');
@@ -82,7 +87,12 @@ export async function handleTokenRequest(form: Record<string, unknown>, deps: To
   if (payload.exp! - nowSeconds > MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
     return oauthError(401, 'invalid_client', `The assertion must expire within ${MAX_ASSERTION_LIFETIME_SECONDS} seconds.`);
   }
+  // jose checks iat only together with a maximum age; an assertion "issued" in the future is not yet valid.
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_SKEW_SECONDS) {
+    return oauthError(401, 'invalid_client', 'The assertion\'s "iat" claim is in the future.');
+  }
   if (typeof payload.jti !== 'string' || !payload.jti) return oauthError(401, 'invalid_client', 'The assertion needs a jti.');
+  if (stringProblem(payload.jti, MAX_ID_LENGTH)) return oauthError(401, 'invalid_client', 'The assertion\'s jti is not acceptable.');
 
   // Recording the jti before anything else is issued makes a replay fail even when two copies race.
   const fresh = await deps.db.query(

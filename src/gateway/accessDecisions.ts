@@ -1,16 +1,8 @@
+import type { RootFieldDecisions } from '../policy/decideRequest.js';
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
-import type { DenialCode } from '../policy/reasons.js';
 import type { ScoreSummaryRecord } from '../store/scoreSummaries.js';
 
-/** Decisions for one root field (`subject`/`subjects`, by response key) of a request. */
-export interface RootFieldDecisions {
-  purpose: string;
-  /** Set when the whole root field is refused (purpose not approved). */
-  refusedWith?: DenialCode;
-  bySubject: ReadonlyMap<string, ReleaseDecision>;
-}
-
-/** All release decisions of a request, made before execution. */
+/** All release decisions of a request, by root field response key, made before execution. */
 export type AccessDecisions = ReadonlyMap<string, RootFieldDecisions>;
 
 /** What a Subject object carries down to its field resolvers. */

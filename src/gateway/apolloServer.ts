@@ -10,13 +10,16 @@ import { scalarResolvers } from '../resolvers/scalars.js';
 import { buildGatewaySchema } from './buildSchema.js';
 import type { GatewayContext } from './context.js';
 import { createFormatError } from './formatError.js';
-import { authorizeRolesPlugin } from './plugins/authorizeRoles.js';
-import { enforceReleasePlugin } from './plugins/enforceRelease.js';
-import { probingThrottlePlugin } from './plugins/probingThrottle.js';
-import { queryLimitsPlugin } from './plugins/queryLimits.js';
-import { rateLimitPlugin } from './plugins/rateLimit.js';
+import { authorizeRolesGuard } from './guards/authorizeRoles.js';
+import { inputHygieneGuard } from './guards/inputHygiene.js';
+import { probingThrottleGuard } from './guards/probingThrottle.js';
+import { rateLimitGuard } from './guards/rateLimit.js';
+import { requestGatePlugin } from './plugins/requestGate.js';
 import { requestMetricsPlugin } from './plugins/requestMetrics.js';
 import { unavailableStatusPlugin } from './plugins/unavailableStatus.js';
+import { queryCostGuard } from './guards/queryCost.js';
+import { DEFAULT_QUERY_LIMITS } from './queryLimits.js';
+import { releaseStep } from './releaseStep.js';
 
 export interface GatewayOptions {
   redis?: Redis;
@@ -25,22 +28,27 @@ export interface GatewayOptions {
 }
 
 /**
- * The GraphQL gateway, assembled from plugins listed here in the order they
- * act on each request: limits, who may call what, how often, then the release
- * decision and its audit record; resolvers run only after all of them.
+ * The GraphQL gateway. Each request meets, in this order: authentication and
+ * the document limits (the HTTP edge, before Apollo parses), validation, then
+ * the guards — cost, input, roles, rate, probing — and only after all of them
+ * the release decision and its audit record; resolvers run last.
  */
 export function createApolloServer(services: Services, options: GatewayOptions = {}): ApolloServer<GatewayContext> {
   const resolvers = [scalarResolvers, partnerResolvers, consentResolvers, complianceResolvers] as IResolvers[];
   const { schema, policy } = buildGatewaySchema(resolvers);
   const development = services.config.nodeEnv === 'development';
+  const production = services.config.nodeEnv === 'production';
+  const guards = [
+    queryCostGuard(DEFAULT_QUERY_LIMITS),
+    inputHygieneGuard(),
+    authorizeRolesGuard(policy),
+    rateLimitGuard({ ...services.config.rateLimit, redis: options.redis }),
+    probingThrottleGuard(services),
+  ];
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     requestMetricsPlugin(services.metrics),
     unavailableStatusPlugin(),
-    queryLimitsPlugin(),
-    authorizeRolesPlugin(policy),
-    rateLimitPlugin({ ...services.config.rateLimit, redis: options.redis }),
-    probingThrottlePlugin(services),
-    enforceReleasePlugin(services, policy),
+    requestGatePlugin(guards, releaseStep(services, policy)),
     ApolloServerPluginLandingPageDisabled(),
     // Responses are per partner and never cacheable; computing cache hints per field is pure cost.
     ApolloServerPluginCacheControlDisabled(),
@@ -49,9 +57,13 @@ export function createApolloServer(services: Services, options: GatewayOptions =
   return new ApolloServer<GatewayContext>({
     schema,
     plugins,
+    // The edge already refused longer documents (http/server.ts); this keeps Apollo's own parse bounded too.
+    parseOptions: { maxTokens: DEFAULT_QUERY_LIMITS.maxTokens },
     formatError: createFormatError(services.logger, development),
     includeStacktraceInErrorResponses: false,
-    introspection: services.config.nodeEnv !== 'production',
+    introspection: !production,
+    // No "Did you mean …?" in production: suggestions would map the schema for someone without introspection.
+    hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,
   });
 }

@@ -60,11 +60,11 @@ function guardField(config: GraphQLFieldConfig<unknown, unknown>, gate: Gate): G
 function categoryGate(decision: ReleaseDecision, category: string): Error | undefined {
   const d = decision.byCategory.get(category);
   if (!d) return new Error(`category ${category} was not planned`);
-  return d.released ? undefined : denialError(d.code, category, decision.purpose);
+  return d.released ? undefined : denialError(d.code, decision.purpose, category);
 }
 
 function familyGate(decision: ReleaseDecision, prefix: string): Error | undefined {
   if (releasedWithAny(decision, prefix)) return undefined;
   const first = decision.denied.find((d) => d.category.startsWith(prefix));
-  return denialError(first?.code ?? 'CONSENT_REQUIRED', first?.category ?? `${prefix}*`, decision.purpose);
+  return denialError(first?.code ?? 'CONSENT_REQUIRED', decision.purpose, first?.category ?? `${prefix}*`);
 }

@@ -11,18 +11,10 @@ import {
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
 import { getArgumentValues } from 'graphql/execution/values.js';
+import type { RootFieldAsk } from '../policy/decideRequest.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
 
-/** One subject-reading root field of an operation, as the release decision needs it. */
-export interface RootFieldAsk {
-  /** The alias, or the field name: how resolvers find their decisions. */
-  responseKey: string;
-  purpose: string;
-  /** Distinct subject ids, in first-seen order. */
-  subjectIds: string[];
-  /** Every category any selection below this field reaches. */
-  categories: Set<string>;
-}
+export type { RootFieldAsk };
 
 export interface OperationInput {
   schema: GraphQLSchema;
@@ -43,6 +35,7 @@ export function planAccess(input: OperationInput): RootFieldAsk[] {
   const { schema, policy, operation, fragments, variables } = input;
   const rootType = schema.getRootType(operation.operation);
   if (!rootType) return [];
+  // Subject ids come out distinct, in first-seen order.
   const asks: RootFieldAsk[] = [];
   for (const [responseKey, nodes] of collectFields(schema, fragments, variables, rootType, operation.selectionSet)) {
     const fieldName = nodes[0]!.name.value;

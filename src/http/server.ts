@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
@@ -6,7 +6,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { authenticate, type ExternalTokenVerifier } from '../auth/authenticate.js';
 import { handleTokenRequest, pruneUsedAssertions } from '../auth/tokenEndpoint.js';
-import { isConsentryError } from '../errors.js';
+import type { Principal } from '../auth/principal.js';
+import { isConsentryError, QueryTooComplexError, UnauthenticatedError, type ConsentryError } from '../errors.js';
+import { documentLimitProblem } from '../gateway/queryLimits.js';
 import { createApolloServer } from '../gateway/apolloServer.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
@@ -19,6 +21,13 @@ import { createExternalVerifier } from '../auth/trustedIssuers.js';
 import { startAuditJobs } from '../audit/auditJobs.js';
 import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
+
+/**
+ * The largest legitimate request is a 1,000-subject batch with 128-character
+ * ids and every category (about 140 KB); anything far beyond that is refused
+ * (413) before it is read whole.
+ */
+export const BODY_LIMIT_BYTES = 256 * 1024;
 
 export interface GatewayServer {
   app: FastifyInstance;
@@ -35,12 +44,10 @@ export async function createServer(services: Services, options: ServerOptions = 
   const { config } = services;
   const app = Fastify({
     logger: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w\-.]{1,100}$/.test(given) ? given : randomUUID();
-    },
+    // The gateway's own id, never the client's: audit records and reports count requests by it.
+    genReqId: () => randomUUID(),
     trustProxy: true,
-    bodyLimit: 2 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
   });
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', (err) => services.logger.warn({ err }, 'redis error'));
@@ -80,6 +87,8 @@ export async function createServer(services: Services, options: ServerOptions = 
   await app.register(cookie);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const correlation = correlationIdOf(request.headers['x-request-id']);
+    if (correlation) reply.header('x-correlation-id', correlation);
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -87,7 +96,11 @@ export async function createServer(services: Services, options: ServerOptions = 
     const report = await checkReadiness(services);
     return reply.code(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not ready', checks: report.checks });
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    if (!config.metricsToken) return reply.code(404).send({ error: 'not_found' });
+    if (!bearerMatches(request.headers.authorization, config.metricsToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'unauthorized' });
+    }
     reply.header('content-type', services.metrics.registry.contentType);
     return services.metrics.registry.metrics();
   });
@@ -131,22 +144,37 @@ export async function createServer(services: Services, options: ServerOptions = 
     }
   });
 
+  // Before Apollo sees a GraphQL request: who is calling, then whether the
+  // document is within the limits. Every operation needs a credential, so an
+  // anonymous sender is refused before its document is even parsed, and an
+  // oversized document is refused after a bounded parse, never validated.
+  const principals = new WeakMap<object, Principal>();
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return;
+    const refuse = (err: ConsentryError) =>
+      reply.code(err.httpStatus).header('content-type', 'application/json').send({ errors: [{ message: err.message, extensions: { code: err.code } }] });
+    let principal: Principal | undefined;
+    try {
+      principal = await authenticate(request.headers.authorization, services.tokens, externalVerifier);
+    } catch (err) {
+      if (isConsentryError(err)) return refuse(err);
+      throw err;
+    }
+    if (!principal) return refuse(new UnauthenticatedError('A bearer token is required.'));
+    const query = queryOf(request.method === 'GET' ? request.query : request.body);
+    const problem = query === undefined ? undefined : documentLimitProblem(query);
+    if (problem) return refuse(new QueryTooComplexError(problem));
+    principals.set(request, principal);
+  });
+
   const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)] });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     context: async (request): Promise<GatewayContext> => {
-      let principal;
-      try {
-        principal = await authenticate(request.headers.authorization, services.tokens, externalVerifier);
-      } catch (err) {
-        if (isConsentryError(err)) throw toGraphQLError(err);
-        throw err;
-      }
-      return {
-        requestId: request.id,
-        services,
-        principal,
-      };
+      const principal = principals.get(request);
+      // The edge hook authenticated every /graphql request; anything else is not served.
+      if (!principal) throw toGraphQLError(new UnauthenticatedError('A bearer token is required.'));
+      return { requestId: request.id, services, principal };
     },
   });
 
@@ -168,4 +196,20 @@ export async function createServer(services: Services, options: ServerOptions = 
       redis?.disconnect();
     },
   };
+}
+
+/** A client's own request id, kept only as a correlation header when it is short and plain. */
+function correlationIdOf(given: string | string[] | undefined): string | undefined {
+  return typeof given === 'string' && /^[\w\-.]{1,100}$/.test(given) ? given : undefined;
+}
+
+function bearerMatches(authorization: string | undefined, expected: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '');
+  const wanted = Buffer.from(expected);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+function queryOf(params: unknown): string | undefined {
+  const query = params && typeof params === 'object' ? (params as { query?: unknown }).query : undefined;
+  return typeof query === 'string' ? query : undefined;
 }

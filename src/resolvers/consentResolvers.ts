@@ -6,8 +6,9 @@ import { declineConsentRequest } from '../consent/declineConsentRequest.js';
 import type { ConsentDeps } from '../consent/grantConsent.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
 import { consentStatus, listMyConsents } from '../consent/subjectConsents.js';
-import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { ForbiddenError, PartnerSuspendedError, UnauthenticatedError } from '../errors.js';
 import type { GatewayContext } from '../gateway/context.js';
+import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Consent, ConsentRequest, Resolvers } from '../schema/generated/types.js';
 import type { ConsentRequestRecord } from '../store/consentRequests.js';
 import { findConsent, type ConsentRecord } from '../store/consents.js';
@@ -33,7 +34,13 @@ export const consentResolvers: Resolvers = {
     requestConsent: async (_root, { input }, ctx) => {
       const principal = ctx.principal;
       if (principal?.kind !== 'partner') throw new ForbiddenError('requestConsent requires a partner access token.');
-      return requestView(ctx, await requestConsent(consentDeps(ctx), principal.partnerId, input));
+      try {
+        return requestView(ctx, await requestConsent(consentDeps(ctx), principal.partnerId, input));
+      } catch (err) {
+        // A suspended partner is refused whole (403), as on the read path, not with a 200 field error.
+        if (err instanceof PartnerSuspendedError) throw toGraphQLError(err);
+        throw err;
+      }
     },
     approveConsentRequest: async (_root, { id, categories }, ctx) => {
       const consent = await approveConsentRequest(consentDeps(ctx), { requestId: id, subjectId: subjectOf(ctx), categories, channel: 'api' });

@@ -1,6 +1,8 @@
-import { BadUserInputError, PurposeNotAllowedError } from '../errors.js';
-import type { DecidedSubject, RootFieldDecisions } from '../gateway/accessDecisions.js';
+import { BadUserInputError } from '../errors.js';
+import type { DecidedSubject } from '../gateway/accessDecisions.js';
 import type { GatewayContext } from '../gateway/context.js';
+import { denialError } from '../gateway/denialErrors.js';
+import type { RootFieldDecisions } from '../policy/decideRequest.js';
 import type { Resolvers } from '../schema/generated/types.js';
 
 const MAX_HISTORY_MONTHS = 120;
@@ -54,11 +56,7 @@ function rootDecisions(ctx: GatewayContext, responseKey: string | number): RootF
   const root = ctx.access?.get(String(responseKey));
   // Reaching a subject field without decisions means the plugin did not run: fail closed.
   if (!root) throw new Error(`no release decisions for root field ${String(responseKey)}`);
-  if (root.refusedWith) {
-    throw new PurposeNotAllowedError(`This partner is not approved for the purpose "${root.purpose}".`, {
-      purpose: root.purpose,
-    });
-  }
+  if (root.refusal) throw denialError(root.refusal, root.purpose);
   return root;
 }
 

@@ -1,3 +1,11 @@
+import { StoreUnavailableError } from '../errors.js';
+
+interface Queued<In, Out> {
+  input: In;
+  resolve: (out: Out) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Group execution for the hot path: the first caller runs at once, and
  * everyone who arrives while that run is in flight is served by the next run,
@@ -9,7 +17,7 @@
  * caller from a read taken before its request began.
  */
 export class Coalescer<In, Out> {
-  private queued: { input: In; resolve: (out: Out) => void; reject: (err: unknown) => void }[] = [];
+  private queued: Queued<In, Out>[] = [];
   private running = false;
 
   /** `run` gets the inputs in submission order and must return one output per input, in the same order. */
@@ -22,6 +30,22 @@ export class Coalescer<In, Out> {
     });
   }
 
+  /**
+   * The shared statement failed with the store up: one caller's input may be
+   * at fault (a value the database refuses). Each caller runs alone, so only
+   * its own input can fail it. An unreachable store fails everyone at once instead.
+   */
+  private async runAlone(batch: Queued<In, Out>[]): Promise<void> {
+    for (const b of batch) {
+      try {
+        const [output] = await this.run([b.input]);
+        b.resolve(output!);
+      } catch (err) {
+        b.reject(err);
+      }
+    }
+  }
+
   private async drain(): Promise<void> {
     this.running = true;
     try {
@@ -32,7 +56,8 @@ export class Coalescer<In, Out> {
           const outputs = await this.run(batch.map((b) => b.input));
           batch.forEach((b, i) => b.resolve(outputs[i]!));
         } catch (err) {
-          for (const b of batch) b.reject(err);
+          if (batch.length > 1 && !(err instanceof StoreUnavailableError)) await this.runAlone(batch);
+          else for (const b of batch) b.reject(err);
         }
       }
     } finally {

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     ['the issuer follows PORT', { PORT: '8080' }, { port: 8080, issuer: 'http://localhost:8080' }],
     ['a trailing slash is dropped from the issuer', { CONSENTRY_ISSUER: 'https://gw.example/' }, { issuer: 'https://gw.example' }],
     ['CONSENTRY_DEMO_DIR', { CONSENTRY_DEMO_DIR: '/tmp/demo' }, { demoDir: '/tmp/demo' }],
+    ['CONSENTRY_METRICS_TOKEN', { CONSENTRY_METRICS_TOKEN: 'm'.repeat(32) }, { metricsToken: 'm'.repeat(32) }],
     [
       'trusted issuers as JSON',
       { CONSENTRY_TRUSTED_ISSUERS: '[{"issuer":"https://id.example","jwksUri":"https://id.example/jwks"}]' },
@@ -61,6 +62,11 @@ describe('loadConfig', () => {
     ['CONSENTRY_ISSUER that is not http(s)', { CONSENTRY_ISSUER: 'ftp://gw.example' }, ['CONSENTRY_ISSUER must be a http:// or https:// URL']],
     ['a connect timeout below 100 ms', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, ['DATABASE_CONNECT_TIMEOUT_MS must be between 100 and 600000, got 10']],
     ['REDIS_URL of another scheme', { REDIS_URL: 'http://cache' }, ['REDIS_URL must be a redis:// or rediss:// URL']],
+    [
+      'a guessable CONSENTRY_METRICS_TOKEN',
+      { CONSENTRY_METRICS_TOKEN: 'short' },
+      ['CONSENTRY_METRICS_TOKEN must be 32 to 256 printable ASCII characters without spaces'],
+    ],
   ])('refuses %s', (_name, env, problems) => {
     expect(problemsOf(env)).toEqual(problems);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../../src/errors.js';
 import { Coalescer } from '../../../src/store/coalescer.js';
 
 /** A coalescer whose runs finish only when the test says so, recording what each run was given. */
@@ -43,5 +44,43 @@ describe('Coalescer', () => {
     await t.tick();
     t.finish();
     expect(await next).toBe(20);
+  });
+
+  it("isolates a caller whose input fails the shared statement: the others in its run still get their answers", async () => {
+    const runs: number[][] = [];
+    let gate: () => void = () => {};
+    const c = new Coalescer<number, number>(async (inputs) => {
+      runs.push(inputs);
+      if (runs.length === 1) await new Promise<void>((r) => (gate = r));
+      if (inputs.includes(13)) throw new Error('invalid byte sequence');
+      return inputs.map((n) => n * 10);
+    });
+    const first = c.submit(1);
+    await new Promise((r) => setTimeout(r, 0));
+    const group = [c.submit(2), c.submit(13), c.submit(4)].map((p) => p.then((v) => ({ v }), (e: Error) => ({ e: e.message })));
+    gate();
+    expect(await first).toBe(10);
+    expect(await Promise.all(group)).toEqual([{ v: 20 }, { e: 'invalid byte sequence' }, { v: 40 }]);
+    expect(runs).toEqual([[1], [2, 13, 4], [2], [13], [4]]);
+  });
+
+  it('fails the whole run at once when the store is unreachable, without retrying each caller', async () => {
+    const runs: number[][] = [];
+    let gate: () => void = () => {};
+    const c = new Coalescer<number, number>(async (inputs) => {
+      runs.push(inputs);
+      if (runs.length === 1) {
+        await new Promise<void>((r) => (gate = r));
+        return inputs;
+      }
+      throw new StoreUnavailableError();
+    });
+    const first = c.submit(1);
+    await new Promise((r) => setTimeout(r, 0));
+    const group = [c.submit(2), c.submit(3)].map((p) => p.catch((e: unknown) => e));
+    gate();
+    await first;
+    for (const outcome of await Promise.all(group)) expect(outcome).toBeInstanceOf(StoreUnavailableError);
+    expect(runs).toEqual([[1], [2, 3]]);
   });
 });
