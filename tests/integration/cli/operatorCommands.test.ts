@@ -24,7 +24,8 @@ const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
 describe('consentry partner list/show, consent list/revoke, subject show', () => {
   it.concurrent.each(STORE_KINDS)('lists and shows what was created and changed, and revokes as an operator, on %s', async (kind) => {
-    const store = await createCliStore(kind);
+    // Beside an owner on PGlite, as an operator runs these next to the gateway (and each command skips opening the engine).
+    const store = await createCliStore(kind, { heldOpen: true });
     const dir = await mkdtemp(join(tmpdir(), 'consentry-ops-'));
     try {
       await writeFile(join(dir, 'keys.json'), JSON.stringify({ keys: [await publicJwk('acme-1')] }));
