@@ -39,6 +39,9 @@ export async function writeDueCheckpoints(
   groups: readonly AppendedGroup[],
   checkInterval: boolean,
 ): Promise<DueCheckpoints> {
+  // Fetched first: the embedded engine runs one transaction at a time, so a
+  // key lookup on another connection from inside ours would wait for ever.
+  const signer = { key: await deps.keys.signingKey(), clock: deps.clock, issuer: deps.issuer };
   return deps.db.transaction(async (tx) => {
     const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [CHECKPOINT_LOCK]);
     if (!lock?.locked) return { decided: false, written: [] };
@@ -47,14 +50,14 @@ export async function writeDueCheckpoints(
     const written: StoredCheckpoint[] = [];
     for (const group of [...groups].sort((a, b) => (a.first < b.first ? -1 : 1))) {
       if (!groupOwesCheckpoint(group, anchorSeq(), schedule.every)) continue;
-      latest = await storeCheckpoint(tx, deps, { seq: group.last.toString(), hash: group.lastHash });
+      latest = await storeCheckpoint(tx, signer, { seq: group.last.toString(), hash: group.lastHash });
       written.push(latest);
     }
     if (checkInterval) {
       const head = await readChainHead(tx);
       const anchorAt = latest ? new Date(latest.at) : await firstEventTime(tx);
       if (anchorAt && intervalCheckpointDue({ seq: anchorSeq(), at: anchorAt }, BigInt(head.seq), deps.clock(), schedule.intervalSeconds)) {
-        latest = await storeCheckpoint(tx, deps, head);
+        latest = await storeCheckpoint(tx, signer, head);
         written.push(latest);
       }
     }

@@ -1,5 +1,5 @@
 import { CompactSign } from 'jose';
-import { SIGNING_ALG, type SigningKeys } from '../auth/signingKeys.js';
+import { SIGNING_ALG, type SigningKey, type SigningKeys } from '../auth/signingKeys.js';
 import type { Clock } from '../clock.js';
 import type { Database, Sql } from '../store/database.js';
 import { readChainHead } from './storedEvents.js';
@@ -42,17 +42,24 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<StoredCheck
   if (head.seq === '0') return undefined;
   const latest = await latestCheckpoint(deps.db);
   if (latest && BigInt(latest.seq) >= BigInt(head.seq)) return latest;
-  await storeCheckpoint(deps.db, deps, head);
+  await storeCheckpoint(deps.db, { ...deps, key: await deps.keys.signingKey() }, head);
   return (await latestCheckpoint(deps.db))!;
+}
+
+/** What signing a checkpoint takes: the key comes in, so signing inside a transaction needs no second connection. */
+export interface CheckpointSigner {
+  key: SigningKey;
+  clock: Clock;
+  issuer: string;
 }
 
 /**
  * Signs that the chain's event `at.seq` had hash `at.hash` and stores it, once
  * per seq whoever else stores the same one (the primary key, DO NOTHING).
  */
-export async function storeCheckpoint(sql: Sql, deps: Omit<CheckpointDeps, 'db'>, at: { seq: string; hash: string }): Promise<StoredCheckpoint> {
-  const key = await deps.keys.signingKey();
-  const payload: CheckpointPayload = { seq: at.seq, headHash: at.hash, at: deps.clock().toISOString(), issuer: deps.issuer };
+export async function storeCheckpoint(sql: Sql, signer: CheckpointSigner, at: { seq: string; hash: string }): Promise<StoredCheckpoint> {
+  const { key } = signer;
+  const payload: CheckpointPayload = { seq: at.seq, headHash: at.hash, at: signer.clock().toISOString(), issuer: signer.issuer };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: CHECKPOINT_TYPE })
     .sign(key.privateKey);
