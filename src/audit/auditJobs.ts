@@ -1,5 +1,5 @@
 import type { Services } from '../services.js';
-import { AuditCheckpointer } from './checkpoints.js';
+import { AuditCheckpointer } from './auditCheckpointer.js';
 import { probingMonitorFor } from './probing.js';
 
 export interface AuditJobs {

@@ -1,9 +1,7 @@
 import { CompactSign } from 'jose';
-import { SIGNING_ALG, type SigningKeys } from '../auth/signingKeys.js';
+import { SIGNING_ALG, type SigningKey, type SigningKeys } from '../auth/signingKeys.js';
 import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
 import type { Database, Sql } from '../store/database.js';
-import type { AuditLog } from './auditLog.js';
 import { readChainHead } from './storedEvents.js';
 
 /** The JWS `typ` of a checkpoint, so it can never pass for a token or a consent receipt. */
@@ -44,17 +42,33 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<StoredCheck
   if (head.seq === '0') return undefined;
   const latest = await latestCheckpoint(deps.db);
   if (latest && BigInt(latest.seq) >= BigInt(head.seq)) return latest;
-  const key = await deps.keys.signingKey();
-  const payload: CheckpointPayload = { seq: head.seq, headHash: head.hash, at: deps.clock().toISOString(), issuer: deps.issuer };
+  await storeCheckpoint(deps.db, { ...deps, key: await deps.keys.signingKey() }, head);
+  return (await latestCheckpoint(deps.db))!;
+}
+
+/** What signing a checkpoint takes: the key comes in, so signing inside a transaction needs no second connection. */
+export interface CheckpointSigner {
+  key: SigningKey;
+  clock: Clock;
+  issuer: string;
+}
+
+/**
+ * Signs that the chain's event `at.seq` had hash `at.hash` and stores it, once
+ * per seq whoever else stores the same one (the primary key, DO NOTHING).
+ */
+export async function storeCheckpoint(sql: Sql, signer: CheckpointSigner, at: { seq: string; hash: string }): Promise<StoredCheckpoint> {
+  const { key } = signer;
+  const payload: CheckpointPayload = { seq: at.seq, headHash: at.hash, at: signer.clock().toISOString(), issuer: signer.issuer };
   const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: CHECKPOINT_TYPE })
     .sign(key.privateKey);
-  await deps.db.query(
+  await sql.query(
     `INSERT INTO audit_checkpoints (seq, head_hash, at, kid, jws) VALUES ($1::bigint, $2, $3::timestamptz, $4, $5)
      ON CONFLICT (seq) DO NOTHING`,
     [payload.seq, payload.headHash, payload.at, key.kid, jws],
   );
-  return (await latestCheckpoint(deps.db))!;
+  return { seq: payload.seq, headHash: payload.headHash, at: payload.at, kid: key.kid, jws };
 }
 
 interface CheckpointRow {
@@ -95,64 +109,4 @@ export async function checkpointsInRange(db: Sql, range: { first?: string; last?
     [range.first ?? null, range.last ?? null],
   );
   return rows.map(fromRow);
-}
-
-export interface CheckpointSchedule {
-  /** A checkpoint after this many new events. */
-  every: number;
-  /** And at least this often while events arrive. */
-  intervalSeconds: number;
-}
-
-/**
- * Writes checkpoints on a schedule: after every `every` appended events and
- * every `intervalSeconds` when something was appended since the last one. A
- * checkpoint held by a third party is what makes a truncated or rewritten
- * chain detectable, so a quiet period must not leave recent events unanchored.
- */
-export class AuditCheckpointer {
-  private sinceLast = 0;
-  private running = false;
-  private timer?: NodeJS.Timeout;
-  private inFlight?: Promise<StoredCheckpoint | undefined>;
-
-  constructor(
-    private readonly deps: CheckpointDeps & { auditLog: AuditLog; logger: Logger },
-    private readonly schedule: CheckpointSchedule,
-  ) {
-    deps.auditLog.onAppended((events) => {
-      if (!this.running) return;
-      this.sinceLast += events.length;
-      if (this.sinceLast >= this.schedule.every) this.trigger();
-    });
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.timer = setInterval(() => this.trigger(), this.schedule.intervalSeconds * 1000);
-    this.timer.unref();
-  }
-
-  /** Stops scheduling and waits for a checkpoint being written. */
-  async stop(): Promise<void> {
-    this.running = false;
-    clearInterval(this.timer);
-    await this.inFlight?.catch(() => undefined);
-  }
-
-  /** Writes one now (one at a time: a second call joins the one under way). */
-  checkpointNow(): Promise<StoredCheckpoint | undefined> {
-    if (!this.inFlight) {
-      this.sinceLast = 0;
-      this.inFlight = writeCheckpoint(this.deps).finally(() => {
-        this.inFlight = undefined;
-      });
-    }
-    return this.inFlight;
-  }
-
-  private trigger(): void {
-    this.checkpointNow().catch((err) => this.deps.logger.warn({ err }, 'writing an audit checkpoint failed'));
-  }
 }
