@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import { AuditLog } from './audit/auditLog.js';
 import { GatewayTokens } from './auth/gatewayTokens.js';
 import { SigningKeys } from './auth/signingKeys.js';
@@ -43,6 +44,21 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const metrics = createMetrics(() => db.roundTrips);
   const auditLog = new AuditLog(db);
   auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
+  // Group-commit statements sent and committed: equal while the sequencer makes every append succeed at the first attempt.
+  for (const [name, help, read] of [
+    ['consentry_audit_append_attempts_total', 'Group-commit append statements sent', () => auditLog.counts.attempts],
+    ['consentry_audit_append_commits_total', 'Group-commit append statements committed', () => auditLog.counts.committed],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
   return {
     config,
     db,

@@ -67,36 +67,55 @@ const str = JSON.stringify;
  * `details` have open shapes and go through the general encoder.
  */
 export function canonicalEventJson(e: Omit<AuditEvent, 'hash'>): string {
-  return (
-    `{"actorId":${str(e.actorId)},"actorType":${str(e.actorType)},"at":${str(e.at)},` +
-    `"consentIds":${str(e.consentIds)},"denied":${canonicalJson(e.denied)},"details":${canonicalJson(e.details)},` +
-    `"kind":${str(e.kind)},"partnerId":${str(e.partnerId)},"prevHash":${str(e.prevHash)},"purpose":${str(e.purpose)},` +
-    `"released":${str(e.released)},"requestId":${str(e.requestId)},"seq":${str(e.seq)},"subjectId":${str(e.subjectId)}}`
-  );
+  const { before, between, after } = canonicalEventParts(e);
+  return `${before}${str(e.prevHash)}${between}${str(e.seq)}${after}`;
 }
 
-/** Links inputs onto the chain after (seq, hash). Pure: the writer supplies the head it locked. */
+/** An event's content before it has a place in the chain. */
+export type UnplacedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
+
+/**
+ * The canonical JSON split around the two members only the sequencer knows:
+ * `before` + JSON(prevHash) + `between` + JSON(seq) + `after` is exactly
+ * canonicalEventJson(). The database appends with these parts, so it hashes
+ * the same bytes the gateway and every verifier do.
+ */
+export function canonicalEventParts(e: UnplacedEvent): { before: string; between: string; after: string } {
+  return {
+    before:
+      `{"actorId":${str(e.actorId)},"actorType":${str(e.actorType)},"at":${str(e.at)},` +
+      `"consentIds":${str(e.consentIds)},"denied":${canonicalJson(e.denied)},"details":${canonicalJson(e.details)},` +
+      `"kind":${str(e.kind)},"partnerId":${str(e.partnerId)},"prevHash":`,
+    between: `,"purpose":${str(e.purpose)},"released":${str(e.released)},"requestId":${str(e.requestId)},"seq":`,
+    after: `,"subjectId":${str(e.subjectId)}}`,
+  };
+}
+
+/** The stored form of an input, every optional member made explicit. */
+export function unplacedEvent(input: AuditEventInput): UnplacedEvent {
+  return {
+    at: input.at.toISOString(),
+    kind: input.kind,
+    actorType: input.actorType,
+    actorId: input.actorId ?? null,
+    partnerId: input.partnerId ?? null,
+    subjectId: input.subjectId ?? null,
+    purpose: input.purpose ?? null,
+    requestId: input.requestId ?? null,
+    released: input.released ?? [],
+    denied: input.denied ?? [],
+    consentIds: input.consentIds ?? [],
+    details: input.details ?? {},
+  };
+}
+
+/** Links inputs onto the chain after (seq, hash). Pure: what the sequencer does, for tests and tools. */
 export function linkEvents(inputs: readonly AuditEventInput[], head: { seq: bigint; hash: string }): AuditEvent[] {
   let seq = head.seq;
   let prevHash = head.hash;
   return inputs.map((input) => {
     seq += 1n;
-    const unhashed: Omit<AuditEvent, 'hash'> = {
-      seq: seq.toString(),
-      at: input.at.toISOString(),
-      kind: input.kind,
-      actorType: input.actorType,
-      actorId: input.actorId ?? null,
-      partnerId: input.partnerId ?? null,
-      subjectId: input.subjectId ?? null,
-      purpose: input.purpose ?? null,
-      requestId: input.requestId ?? null,
-      released: input.released ?? [],
-      denied: input.denied ?? [],
-      consentIds: input.consentIds ?? [],
-      details: input.details ?? {},
-      prevHash,
-    };
+    const unhashed: Omit<AuditEvent, 'hash'> = { ...unplacedEvent(input), seq: seq.toString(), prevHash };
     const event = { ...unhashed, hash: eventHash(unhashed) };
     prevHash = event.hash;
     return event;

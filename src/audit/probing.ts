@@ -182,15 +182,14 @@ export class ProbingMonitor {
     const windowStart = new Date(now.getTime() - this.thresholds.windowMinutes * 60_000);
     // Replicas evaluate one at a time (a transaction-scoped advisory lock), and
     // each reads the flags the previous one committed: one flag per partner and window.
-    const { alreadyFlagged, raised, written } = await this.deps.db.transaction(async (tx) => {
+    const { alreadyFlagged, raised } = await this.deps.auditLog.transaction(async (tx, record) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PROBING_LOCK]);
       const stats = await windowStats(tx, windowStart, now);
       const alreadyFlagged = new Set((await flagsSince(tx, windowStart)).map((f) => f.partnerId));
       const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
-      const written = await this.deps.auditLog.appendWithin(tx, raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
-      return { alreadyFlagged, raised, written };
+      await record(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
+      return { alreadyFlagged, raised };
     });
-    this.deps.auditLog.notifyCommitted(written);
     this.flagged = new Set([...alreadyFlagged, ...raised.map((a) => a.partnerId)]);
     return raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
   }

@@ -52,9 +52,9 @@ export async function requestConsent(deps: ConsentDeps, partnerId: string, input
     createdAt: now,
     expiresAt: new Date(now.getTime() + REQUEST_ANSWER_DAYS * 86_400_000),
   };
-  const { stored, events } = await db.transaction(async (tx) => {
+  return auditLog.transaction(async (tx, record) => {
     const stored = await insertConsentRequest(tx, request);
-    const events = await auditLog.appendWithin(tx, [
+    await record([
       {
         kind: 'consent.requested',
         at: now,
@@ -66,10 +66,8 @@ export async function requestConsent(deps: ConsentDeps, partnerId: string, input
         details: { requestId: request.id, categories, durationDays: input.durationDays, redirectUri, expiresAt: request.expiresAt.toISOString(), channel: 'api' },
       },
     ]);
-    return { stored, events };
+    return stored;
   });
-  auditLog.notifyCommitted(events);
-  return stored;
 }
 
 /**
@@ -115,10 +113,10 @@ function visibleTo(request: ConsentRequestRecord, viewer: ConsentRequestViewer):
 /** Marks and audits a lapsed request in one transaction; racing readers record it once. */
 async function recordRequestExpiry(deps: ConsentDeps, id: string): Promise<ConsentRequestRecord | undefined> {
   const now = deps.clock();
-  const { expired, events } = await deps.db.transaction(async (tx) => {
+  return deps.auditLog.transaction(async (tx, record) => {
     const expired = await expireConsentRequest(tx, id, now);
-    const events = expired
-      ? await deps.auditLog.appendWithin(tx, [
+    if (expired) {
+      await record([
           {
             kind: 'consent.request_expired',
             at: now,
@@ -129,10 +127,8 @@ async function recordRequestExpiry(deps: ConsentDeps, id: string): Promise<Conse
             purpose: expired.purpose,
             details: { requestId: expired.id, categories: expired.categories, expiredAt: expired.expiresAt.toISOString() },
           },
-        ])
-      : [];
-    return { expired, events };
+      ]);
+    }
+    return expired;
   });
-  deps.auditLog.notifyCommitted(events);
-  return expired;
 }

@@ -13,7 +13,7 @@ export interface DeclineConsentRequestInput {
 export async function declineConsentRequest(deps: ConsentDeps, input: DeclineConsentRequestInput): Promise<ConsentRequestRecord> {
   await openRequestOf(deps, input.requestId, input.subjectId);
   const now = deps.clock();
-  const { declined, events } = await deps.db.transaction(async (tx) => {
+  return deps.auditLog.transaction(async (tx, record) => {
     const declined = await decideConsentRequest(tx, input.requestId, { status: 'DECLINED', at: now });
     if (!declined) {
       const current = await findConsentRequest(tx, input.requestId);
@@ -21,7 +21,7 @@ export async function declineConsentRequest(deps: ConsentDeps, input: DeclineCon
       if (current) assertStillOpen(current);
       throw new BadUserInputError('This consent request can no longer be declined.', { field: 'id' });
     }
-    const events = await deps.auditLog.appendWithin(tx, [
+    await record([
       {
         kind: 'consent.declined',
         at: now,
@@ -33,8 +33,6 @@ export async function declineConsentRequest(deps: ConsentDeps, input: DeclineCon
         details: { requestId: declined.id, categories: declined.categories, channel: input.channel },
       },
     ]);
-    return { declined, events };
+    return declined;
   });
-  deps.auditLog.notifyCommitted(events);
-  return declined;
 }

@@ -68,7 +68,7 @@ export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput, 
     issuer,
   });
 
-  const { consent, events } = await db.transaction(async (tx) => {
+  return auditLog.transaction(async (tx, record) => {
     const superseded = await supersedeConsents(tx, input, id, now);
     const consent = await insertConsent(tx, {
       id,
@@ -92,7 +92,7 @@ export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput, 
       subjectId: input.subjectId,
       purpose: input.purpose,
     };
-    const events = await auditLog.appendWithin(tx, [
+    await record([
       ...superseded.map((old) => ({
         ...common,
         kind: 'consent.superseded',
@@ -106,8 +106,6 @@ export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput, 
         details: { categories, channel: input.channel, expiresAt: expiresAt.toISOString(), requestId: input.requestId ?? null, policyVersion: POLICY_VERSION },
       },
     ]);
-    return { consent, events };
+    return consent;
   });
-  auditLog.notifyCommitted(events);
-  return consent;
 }

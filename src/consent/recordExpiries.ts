@@ -10,15 +10,14 @@ export async function recordConsentExpiries(
   consentIds: readonly string[],
   now: Date,
 ): Promise<void> {
-  const events = await services.db.transaction(async (tx) => {
+  await services.auditLog.transaction(async (tx, record) => {
     const expired = await tx.query<{ id: string; subject_id: string; partner_id: string; purpose: string; expires_at: Date; categories: string[] }>(
       `UPDATE consents SET expiry_recorded_at = $2
        WHERE id = ANY($1::uuid[]) AND expiry_recorded_at IS NULL AND revoked_at IS NULL AND expires_at <= $2
        RETURNING id, subject_id, partner_id, purpose, expires_at, categories`,
       [consentIds, now],
     );
-    return services.auditLog.appendWithin(
-      tx,
+    await record(
       expired.map((c) => ({
         kind: 'consent.expired',
         at: now,
@@ -32,5 +31,4 @@ export async function recordConsentExpiries(
       })),
     );
   });
-  services.auditLog.notifyCommitted(events);
 }

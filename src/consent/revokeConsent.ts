@@ -24,7 +24,7 @@ export interface RevokeConsentInput {
 export async function revokeConsent(deps: ConsentDeps, input: RevokeConsentInput): Promise<ConsentRecord> {
   const now = deps.clock();
   const ownerOnly = input.actor.type === 'subject' ? input.actor.id : null;
-  const { revoked, events } = await deps.db.transaction(async (tx) => {
+  return deps.auditLog.transaction(async (tx, record) => {
     const revoked = await markConsentRevoked(tx, input.consentId, ownerOnly, now);
     if (!revoked) {
       const existing = await findConsent(tx, input.consentId);
@@ -33,7 +33,7 @@ export async function revokeConsent(deps: ConsentDeps, input: RevokeConsentInput
       if (existing.revokedAt) throw new BadUserInputError('This consent has already been revoked.', { field: 'id', status: 'REVOKED' });
       throw new BadUserInputError('This consent has already expired.', { field: 'id', status: 'EXPIRED' });
     }
-    const events = await deps.auditLog.appendWithin(tx, [
+    await record([
       {
         kind: 'consent.revoked',
         at: now,
@@ -46,8 +46,6 @@ export async function revokeConsent(deps: ConsentDeps, input: RevokeConsentInput
         details: { categories: revoked.categories, channel: input.channel },
       },
     ]);
-    return { revoked, events };
+    return revoked;
   });
-  deps.auditLog.notifyCommitted(events);
-  return revoked;
 }

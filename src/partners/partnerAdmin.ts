@@ -35,9 +35,9 @@ export async function registerPartner(deps: PartnerAdminDeps, input: PartnerRegi
   checkRedirectUris(input.redirectUris ?? []);
   const now = deps.clock();
   const id = input.id ?? newClientId();
-  const { partner, events } = await deps.db.transaction(async (tx) => {
+  return deps.auditLog.transaction(async (tx, record) => {
     const partner = await insertPartner(tx, { ...input, id }, now);
-    const events = await deps.auditLog.appendWithin(tx, [
+    await record([
       partnerChanged(partner.id, now, actor, {
         change: 'registered',
         name: partner.name,
@@ -48,10 +48,8 @@ export async function registerPartner(deps: PartnerAdminDeps, input: PartnerRegi
         kids: jwksKids(partner.jwks),
       }),
     ]);
-    return { partner, events };
+    return partner;
   });
-  deps.auditLog.notifyCommitted(events);
-  return partner;
 }
 
 /** What an update changed: each member `{from, to}`; key sets appear as their kids only. */
@@ -70,16 +68,14 @@ export async function changePartner(
   await checkAgainstRegistries(deps.db, changes);
   if (changes.redirectUris) checkRedirectUris(changes.redirectUris);
   const now = deps.clock();
-  const result = await deps.db.transaction(async (tx) => {
+  return deps.auditLog.transaction(async (tx, record) => {
     const before = await lockPartner(tx, id);
     const { effective, summary } = diffPartner(before, changes);
-    if (!Object.keys(summary).length) return { partner: before, changed: summary, events: [] };
+    if (!Object.keys(summary).length) return { partner: before, changed: summary };
     const partner = (await updatePartner(tx, id, effective, now))!;
-    const events = await deps.auditLog.appendWithin(tx, [partnerChanged(id, now, actor, { change: 'updated', changes: summary })]);
-    return { partner, changed: summary, events };
+    await record([partnerChanged(id, now, actor, { change: 'updated', changes: summary })]);
+    return { partner, changed: summary };
   });
-  deps.auditLog.notifyCommitted(result.events);
-  return { partner: result.partner, changed: result.changed };
 }
 
 async function lockPartner(tx: Sql, id: string): Promise<Partner> {

@@ -18,8 +18,7 @@ function monitorWith(minSecondsBetweenBursts: number) {
   const db = { ...sql, transaction: <T>(work: (tx: typeof sql) => Promise<T>) => work(sql) } as unknown as Database;
   const auditLog = {
     onAppended: (l: typeof listener) => (listener = l),
-    appendWithin: async () => [],
-    notifyCommitted: () => undefined,
+    transaction: <T>(work: (tx: typeof sql, record: () => Promise<AuditEvent[]>) => Promise<T>) => work(sql, async () => []),
   } as unknown as AuditLog;
   const monitor = new ProbingMonitor(
     {

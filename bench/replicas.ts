@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:replicas` (also run by `npm run bench`): 1, 2 and 4 gateway
+ * processes on one PostgreSQL database, with the same total client
+ * concurrency split across them and consent writes running alongside (grants
+ * and revocations that append to the audit chain inside their transactions,
+ * as another writer). Reports total throughput, p99, 503s, and audit append
+ * statements sent per append committed, side by side in one run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { revokeConsent } from '../src/consent/revokeConsent.js';
+import { loadConfig } from '../src/config.js';
+import { createServices } from '../src/services.js';
+import { upsertScoreSummaries } from '../src/store/scoreSummaries.js';
+import { clientAssertion, createTestPartner, requestToken } from '../tests/fixtures/gateway.js';
+import { freePort } from '../tests/fixtures/ports.js';
+import { consentTo } from '../tests/fixtures/subjects.js';
+import { benchSubjects } from './data.js';
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const REPLICAS = (process.env.BENCH_REPLICAS ?? '1,2,4').split(',').map(Number);
+const ISSUER = 'http://consentry.bench';
+const METRICS_TOKEN = randomBytes(24).toString('hex');
+const QUERY = JSON.stringify({ query: '{ subject(id: "bench-7", purpose: "credit_underwriting") { score { atLeast(threshold: 650) band } } }' });
+
+function serve(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--no-demo'], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+  });
+}
+
+async function appendCounts(url: string): Promise<{ attempts: number; commits: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { attempts: read('consentry_audit_append_attempts_total'), commits: read('consentry_audit_append_commits_total') };
+}
+
+async function main() {
+  const dbName = `consentry_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const env = {
+    DATABASE_URL: url.toString(),
+    CONSENTRY_ISSUER: ISSUER,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    CONSENTRY_RATE_LIMIT: '10000000',
+    CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
+  };
+  const services = await createServices(loadConfig({ ...env, LOG_LEVEL: 'silent', NODE_ENV: 'test' }));
+  const rows: Record<string, string | number>[] = [];
+  try {
+    process.stdout.write('seeding 200 subjects and their consents...\n');
+    const subjects = benchSubjects(200);
+    await upsertScoreSummaries(services.db, subjects);
+    const partner = await createTestPartner(services, { purposes: ['credit_underwriting'] });
+    for (const s of subjects.slice(0, 20)) await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.threshold', 'score.band'], 365);
+
+    for (const count of REPLICAS) {
+      const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+      const replicas = await Promise.all(ports.map((port) => serve(port, env)));
+      const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+      try {
+        const { body } = await requestToken(urls[0]!, {
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await clientAssertion(ISSUER, partner),
+        });
+        const token = body.access_token as string;
+        const before = await Promise.all(urls.map(appendCounts));
+        // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
+        let writing = true;
+        let consentWrites = 0;
+        const writer = (async () => {
+          for (let i = 0; writing; i++) {
+            const s = subjects[20 + (i % 180)]!;
+            const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
+            await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
+            consentWrites += 2;
+          }
+        })();
+        const perReplica = Math.max(1, Math.round(CONNECTIONS / count));
+        const results = await Promise.all(
+          urls.map((u) =>
+            autocannon({
+              url: `${u}/graphql`,
+              method: 'POST',
+              connections: perReplica,
+              duration: DURATION,
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+              body: QUERY,
+            }),
+          ),
+        );
+        writing = false;
+        await writer;
+        const after = await Promise.all(urls.map(appendCounts));
+        const attempts = after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0);
+        const commits = after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0);
+        const total = results.reduce((s, r) => s + r.requests.total, 0);
+        rows.push({
+          replicas: count,
+          'connections (total)': perReplica * count,
+          'rps (total)': Math.round(total / DURATION),
+          'p99 ms (worst replica)': Math.max(...results.map((r) => r.latency.p99)),
+          '503s': results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0),
+          'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
+          'consent writes': consentWrites,
+          'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
+        });
+        process.stdout.write(`${count} replica(s): done\n`);
+      } finally {
+        await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
+      }
+    }
+  } finally {
+    await services.db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+  console.table(rows);
+  const one = rows.find((r) => r.replicas === 1);
+  for (const r of rows) if (one && r !== one) console.log(`${r.replicas} replicas / 1: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../../src/audit/auditLog.js';
+import { eventHash, type AuditEventInput } from '../../../src/audit/chain.js';
+import { SigningKeys } from '../../../src/auth/signingKeys.js';
+import { loadConfig } from '../../../src/config.js';
+import { verifyStoredChain } from '../../../src/audit/verifyStoredChain.js';
+import { openDatabase, type Database } from '../../../src/store/database.js';
+import { openTestStore, STORE_KINDS, type TestStore } from '../../fixtures/stores.js';
+
+const access = (i: number, writer: string): AuditEventInput => ({
+  kind: 'access',
+  at: new Date(Date.UTC(2026, 10, 1, 0, 0, 0, i)),
+  actorType: 'partner',
+  actorId: `p-${writer}`,
+  partnerId: `p-${writer}`,
+  subjectId: `s-${i}`,
+  purpose: 'deposit_waiver',
+  requestId: `${writer}-${i}`,
+  released: ['score.band'],
+  denied: [{ category: 'score.value', code: 'CONSENT_REQUIRED' }],
+  details: { note: `naïve "quoted" ✓ ${i}`, nested: { b: 1, a: [i] } },
+});
+
+/**
+ * Several writers on one chain, as replicas are: each append succeeds at the
+ * first attempt (the database queues writers on the head row instead of
+ * letting them race), and the chain the database built verifies.
+ */
+describe.each(STORE_KINDS)('the audit sequencer on %s', (kind) => {
+  let store: TestStore;
+  let second: Database;
+
+  beforeAll(async () => {
+    store = await openTestStore(kind);
+    // A second process's connection pool on PostgreSQL; the embedded engine has one owner, so there writers share it.
+    second = kind === 'postgres' ? await openDatabase(loadConfig(store.env).database, { migrate: false }) : store.db;
+  });
+  afterAll(async () => {
+    if (second !== store.db) await second.close();
+    await store.cleanup();
+  });
+
+  it('hashes exactly what a verifier hashes', async () => {
+    const log = new AuditLog(store.db);
+    const [event] = await log.append([access(0, 'h')]);
+    const { hash, ...unhashed } = event!;
+    expect(hash).toBe(eventHash(unhashed));
+  });
+
+  it('takes concurrent appends from two writers and consent transactions, each at the first attempt, as one chain', async () => {
+    const writers = [new AuditLog(store.db), new AuditLog(second)];
+    const transactional = new AuditLog(second);
+    const appends = writers.flatMap((log, w) => Array.from({ length: 120 }, (_, i) => log.append([access(i, `w${w}`)])));
+    const transactions = Array.from({ length: 20 }, (_, i) =>
+      transactional.transaction(async (tx, record) => {
+        await tx.query('SELECT 1');
+        return record([access(i, 'tx'), access(i + 1000, 'tx')]);
+      }),
+    );
+    const results = await Promise.allSettled([...appends, ...transactions]);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    for (const log of writers) expect(log.counts.attempts).toBe(log.counts.committed);
+
+    const verified = await verifyStoredChain({ db: store.db, keys: new SigningKeys(store.db, () => new Date()) });
+    expect(verified.problem).toBeUndefined();
+    const [{ n }] = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE kind = 'access'");
+    expect(n).toBe(1 + 240 + 40);
+  });
+});
