@@ -5,8 +5,11 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { readAuditAges } from './audit/auditAges.js';
+import { probingMonitorFor } from './audit/probing.js';
 import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
+import { createTracing, type Tracing, type TracingOptions } from './tracing.js';
 
 /** The gateway's long-lived parts, built once and passed to whatever needs them. */
 export interface Services {
@@ -20,12 +23,15 @@ export interface Services {
   accessSnapshots: AccessSnapshotReader;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 export interface ServiceOptions extends OpenOptions {
   clock?: Clock;
   logger?: Logger;
   db?: Database;
+  /** Spans go here (tests); otherwise tracing follows the configuration. */
+  spanExporter?: TracingOptions['exporter'];
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -40,10 +46,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }));
   const keys = new SigningKeys(db, clock);
   await keys.load();
-  const metrics = createMetrics(() => db.roundTrips);
   const auditLog = new AuditLog(db);
-  auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
-  return {
+  const services: Services = {
     config,
     db,
     clock,
@@ -52,6 +56,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
     auditLog,
     accessSnapshots: new AccessSnapshotReader(db),
     logger,
-    metrics,
+    metrics: createMetrics({
+      storeRoundTrips: () => db.roundTrips,
+      storePool: () => db.poolUsage(),
+      auditAges: () => readAuditAges(db, clock()),
+      flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
+    }),
+    tracing: createTracing(config.tracing, { exporter: options.spanExporter }),
   };
+  auditLog.onAppended((events) => services.metrics.auditGroupEvents.observe(events.length));
+  return services;
 }
