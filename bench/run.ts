@@ -16,6 +16,7 @@ import { createTestPartner, partnerToken } from '../tests/fixtures/gateway.js';
 import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
+import { startOtlpSink } from './otlpSink.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -33,7 +34,22 @@ const SCENARIOS: Scenario[] = [
   { name: '(c) 1,000-subject batch', subjects: 1000, connections: 2 },
   // Not a comparison with the bare server: a partner's latency alone, then while two anonymous senders post hostile documents.
   { name: '(d) under attack', subjects: 0, connections: 4 },
+  // Not a comparison with the bare server either: Consentry with tracing exported over OTLP against Consentry without.
+  { name: '(e) tracing on vs off', subjects: 0, connections: 16 },
 ];
+
+/** Consentry as benchmarked: production mode, full enforcement and audit, no rate limit in the way, metrics readable. */
+function gatewayEnv(databaseUrl: string, port: number, issuer: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    CONSENTRY_ISSUER: issuer,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    CONSENTRY_RATE_LIMIT: '10000000',
+    CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
+  };
+}
 
 function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -76,9 +92,12 @@ function postgresCpuSeconds(): number {
   return total;
 }
 
+let scrapes = 0;
 async function roundTrips(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN);
+  // Every scrape reads the audit chain's ages with one statement of its own: not a request's round trip.
+  scrapes++;
+  return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN) - scrapes;
 }
 
 function load(url: string, body: string, token: string | undefined, connections: number, duration: number) {
@@ -123,6 +142,52 @@ async function underAttack(url: string, token: string, subjectId: string): Promi
   ];
 }
 
+/**
+ * (e): the same single-subject load on two Consentry processes over the same
+ * database, one exporting every span over OTLP/HTTP (to a sink in this
+ * process), one with tracing off, each measured twice, alternating, so drift
+ * on the busy machine falls on both.
+ */
+interface BenchGateway {
+  url: string;
+  child: ChildProcess;
+  token: string;
+}
+
+async function tracingOverhead(off: BenchGateway, on: BenchGateway, body: string, connections: number): Promise<Record<string, string | number>[]> {
+  const runs: Record<'off' | 'on', { rps: number; p50: number; p99: number; cpu: number }[]> = { off: [], on: [] };
+  for (const round of [1, 2]) {
+    for (const [label, gw] of [['off', off], ['on', on]] as const) {
+      await load(gw.url, body, gw.token, connections, WARMUP);
+      const cpu0 = cpuSeconds(gw.child);
+      const r = await load(gw.url, body, gw.token, connections, DURATION);
+      if (r.non2xx || r.errors) throw new Error(`(e) tracing ${label}, round ${round}: non-2xx or errors`);
+      runs[label].push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu: (cpuSeconds(gw.child) - cpu0) / r.requests.total });
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const summary = (label: 'off' | 'on') => ({
+    rps: mean(runs[label].map((r) => r.rps)),
+    p50: mean(runs[label].map((r) => r.p50)),
+    p99: mean(runs[label].map((r) => r.p99)),
+    cpu: mean(runs[label].map((r) => r.cpu)),
+  });
+  const [a, b] = [summary('off'), summary('on')];
+  return [
+    { scenario: '(e) tracing off', connections, rps: Math.round(a.rps), 'p50 ms': a.p50, 'p99 ms': a.p99, 'CPU ms/req': +(a.cpu * 1000).toFixed(3) },
+    {
+      scenario: '(e) tracing on (OTLP/HTTP)',
+      connections,
+      rps: Math.round(b.rps),
+      'p50 ms': b.p50,
+      'p99 ms': b.p99,
+      'CPU ms/req': +(b.cpu * 1000).toFixed(3),
+      'rps ratio on/off': +(b.rps / a.rps).toFixed(3),
+      'CPU overhead %': +((b.cpu / a.cpu - 1) * 100).toFixed(1),
+    },
+  ];
+}
+
 async function main() {
   const dbName = `consentry_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -147,15 +212,7 @@ async function main() {
     }
     await services.db.close();
 
-    const consentryProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
-        DATABASE_URL: dbUrl.toString(),
-        PORT: String(cPort),
-        CONSENTRY_ISSUER: consentryUrl,
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        CONSENTRY_RATE_LIMIT: '10000000',
-        CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
-      }, 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
+    const consentryProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], gatewayEnv(dbUrl.toString(), cPort, consentryUrl), 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
     const bareProcess = await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready');
     children.push(consentryProcess, bareProcess);
 
@@ -215,6 +272,28 @@ async function main() {
       process.stdout.write(`${scenario.name}: done\n`);
     }
     console.table(rows);
+    if (!only || only === 'e') {
+      const [tPort, sinkPort] = [await freePort(), await freePort()];
+      const sink = await startOtlpSink(sinkPort);
+      const tracedUrl = `http://127.0.0.1:${tPort}`;
+      const traced = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+        ...gatewayEnv(dbUrl.toString(), tPort, tracedUrl),
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
+      }, 'listening');
+      children.push(traced);
+      const body = JSON.stringify({ query: `{ subject(id: "${subjects[0]!.subjectId}", purpose: "credit_underwriting") { ${EVERY_FIELD} } }` });
+      // Each process is its own issuer (audience), so each gets its own token.
+      const rowsE = await tracingOverhead(
+        { url: consentryUrl, child: consentryProcess, token: await partnerToken(consentryUrl, partner) },
+        { url: tracedUrl, child: traced, token: await partnerToken(tracedUrl, partner) },
+        body,
+        16,
+      );
+      process.stdout.write(`(e) OTLP exports received by the sink: ${sink.exports()}\n`);
+      sink.server.close();
+      console.table(rowsE);
+      rows.push(...rowsE);
+    }
     if (!only || only === 'd') {
       const attack = await underAttack(consentryUrl, await partnerToken(consentryUrl, partner), subjects[0]!.subjectId);
       console.table(attack);

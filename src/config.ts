@@ -43,6 +43,12 @@ export interface Config {
    * Metrics name every partner and its decision counts, so they are never public.
    */
   metricsToken?: string;
+  /**
+   * Whether spans are exported (OTLP over HTTP). Decided here from the standard
+   * OTEL_* variables; the exporter reads its own endpoint, headers and timeouts
+   * from them, and the SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+   */
+  tracing: { enabled: boolean };
 }
 
 export class ConfigError extends Error {
@@ -154,7 +160,24 @@ const envSchema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{32,256}$/, 'CONSENTRY_METRICS_TOKEN must be 32 to 256 printable ASCII characters without spaces')
     .optional(),
+  OTEL_SDK_DISABLED: z.enum(['true', 'false', '']).optional(),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .optional()
+    .refine((v) => !v || ['otlp', 'none'].includes(v), 'OTEL_TRACES_EXPORTER must be "otlp" or "none" (the only exporters the gateway ships)'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlFrom('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlFrom('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']).optional(),
 });
+
+/**
+ * Tracing is off unless an operator asked for it: an OTLP endpoint, or
+ * OTEL_TRACES_EXPORTER=otlp (the SDK's default endpoint, localhost:4318).
+ * OTEL_SDK_DISABLED=true and OTEL_TRACES_EXPORTER=none win over both.
+ */
+function tracingEnabled(e: z.infer<typeof envSchema>): boolean {
+  if (e.OTEL_SDK_DISABLED === 'true' || e.OTEL_TRACES_EXPORTER === 'none') return false;
+  return e.OTEL_TRACES_EXPORTER === 'otlp' || !!e.OTEL_EXPORTER_OTLP_ENDPOINT || !!e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+}
 
 /** Parses and validates the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -198,5 +221,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       throttle: e.CONSENTRY_PROBING_THROTTLE === 'true',
     },
     ...(e.CONSENTRY_METRICS_TOKEN ? { metricsToken: e.CONSENTRY_METRICS_TOKEN } : {}),
+    tracing: { enabled: tracingEnabled(e) },
   };
 }

@@ -1,4 +1,3 @@
-import { Counter } from 'prom-client';
 import { AuditLog } from './audit/auditLog.js';
 import { GatewayTokens } from './auth/gatewayTokens.js';
 import { SigningKeys } from './auth/signingKeys.js';
@@ -6,8 +5,11 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { readAuditAges } from './audit/auditAges.js';
+import { probingMonitorFor } from './audit/probing.js';
 import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
+import { createTracing, type Tracing, type TracingOptions } from './tracing.js';
 
 /** The gateway's long-lived parts, built once and passed to whatever needs them. */
 export interface Services {
@@ -21,12 +23,15 @@ export interface Services {
   accessSnapshots: AccessSnapshotReader;
   logger: Logger;
   metrics: Metrics;
+  tracing: Tracing;
 }
 
 export interface ServiceOptions extends OpenOptions {
   clock?: Clock;
   logger?: Logger;
   db?: Database;
+  /** Spans go here (tests); otherwise tracing follows the configuration. */
+  spanExporter?: TracingOptions['exporter'];
 }
 
 export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
@@ -41,25 +46,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     }));
   const keys = new SigningKeys(db, clock);
   await keys.load();
-  const metrics = createMetrics(() => db.roundTrips);
   const auditLog = new AuditLog(db);
-  auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
-  // Group-commit statements sent and committed: equal while the sequencer makes every append succeed at the first attempt.
-  for (const [name, help, read] of [
-    ['consentry_audit_append_attempts_total', 'Group-commit append statements sent', () => auditLog.counts.attempts],
-    ['consentry_audit_append_commits_total', 'Group-commit append statements committed', () => auditLog.counts.committed],
-  ] as const) {
-    new Counter({
-      name,
-      help,
-      registers: [metrics.registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  }
-  return {
+  const services: Services = {
     config,
     db,
     clock,
@@ -68,6 +56,15 @@ export async function createServices(config: Config, options: ServiceOptions = {
     auditLog,
     accessSnapshots: new AccessSnapshotReader(db),
     logger,
-    metrics,
+    metrics: createMetrics({
+      storeRoundTrips: () => db.roundTrips,
+      storePool: () => db.poolUsage(),
+      auditAges: () => readAuditAges(db, clock()),
+      flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
+      auditAppends: () => auditLog.counts,
+    }),
+    tracing: createTracing(config.tracing, { exporter: options.spanExporter }),
   };
+  auditLog.onAppended((events) => services.metrics.auditGroupEvents.observe(events.length));
+  return services;
 }

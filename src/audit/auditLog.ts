@@ -1,5 +1,5 @@
 import { AuditUnavailableError } from '../errors.js';
-import { Coalescer } from '../store/coalescer.js';
+import { Coalescer, type GroupListener } from '../store/coalescer.js';
 import type { Database, Sql } from '../store/database.js';
 import { canonicalEventParts, oversizedEventProblem, unplacedEvent, type AuditEvent, type AuditEventInput } from './chain.js';
 
@@ -34,13 +34,16 @@ export class AuditLog {
 
   constructor(private readonly db: Database) {}
 
-  /** Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError. */
-  append(events: AuditEventInput[]): Promise<AuditEvent[]> {
+  /**
+   * Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError.
+   * `joined` learns how many appends share the group commit (tracing).
+   */
+  append(events: AuditEventInput[], joined?: GroupListener): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
     // Checked before the group commit: one caller's oversized event must not fail the others' statement.
     const problem = events.map(oversizedEventProblem).find(Boolean);
     if (problem) return Promise.reject(new AuditUnavailableError(new Error(problem)));
-    return this.appends.submit(events).catch((err: unknown) => {
+    return this.appends.submit(events, joined).catch((err: unknown) => {
       this.failingSince ??= new Date();
       throw new AuditUnavailableError(err);
     });

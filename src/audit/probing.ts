@@ -167,6 +167,11 @@ export class ProbingMonitor {
     return this.flagged.has(partnerId);
   }
 
+  /** How many partners are flagged, as of the last evaluation (for /metrics). */
+  flaggedCount(): number {
+    return this.flagged.size;
+  }
+
   /** Evaluates every partner now; returns the flags raised by this evaluation. */
   evaluate(): Promise<PartnerFlag[]> {
     this.inFlight ??= this.runEvaluation().finally(() => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createServices } from '../services.js';
 import { DemoSeedIncompleteError, demoSeedState, seedDemo } from './seedDemo.js';
 import { loadConfig } from '../config.js';
+import { lifecycleLogger } from '../logger.js';
 import { printResult, processIO, reportFailure } from './output.js';
 
 export function registerServe(program: Command): void {
@@ -34,33 +35,38 @@ export function registerServe(program: Command): void {
         const address = server.app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         const coldStartMs = Math.round(performance.now() - startedAt);
-        printResult(
-          processIO,
-          !!opts.json,
-          { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded, warning },
-          `Consentry listening on http://localhost:${port} (${config.database.kind}, ready in ${coldStartMs} ms)` +
-            (seeded ? `\nDemo data seeded; partner keys and example requests are in ${seeded}` : ''),
-        );
-        if (warning && !opts.json) processIO.stderr(`warning: ${warning}`);
+        const lifecycle = lifecycleLogger(services.logger);
+        const started = { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded, warning };
+        if (opts.json) printResult(processIO, true, started, '');
+        else {
+          lifecycle.info(
+            { ...started, tracing: services.tracing.enabled },
+            `Consentry listening on http://localhost:${port} (${config.database.kind}, ready in ${coldStartMs} ms)`,
+          );
+          if (seeded) lifecycle.info({ demoCredentials: seeded }, `Demo data seeded; partner keys and example requests are in ${seeded}`);
+          if (warning) lifecycle.warn(warning);
+        }
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;
           stopping = true;
-          services.logger.info({ signal, deadlineMs: config.deadlines.shutdownMs }, 'shutting down: draining requests');
+          lifecycle.info({ signal, deadlineMs: config.deadlines.shutdownMs }, 'shutting down: draining requests');
           // Drain, then close what is left; past the deadline stop waiting and say so with the exit code.
           let timer: NodeJS.Timeout | undefined;
           const deadline = new Promise<'cut'>((resolve) => (timer = setTimeout(() => resolve('cut'), config.deadlines.shutdownMs)));
           const drained = (async () => {
             await server.close();
+            await services.tracing.shutdown();
             await services.db.close();
             return 'drained' as const;
           })();
           const outcome = await Promise.race([drained, deadline]).catch((err: unknown) => {
-            services.logger.error({ err }, 'shutdown failed');
+            lifecycle.error({ err }, 'shutdown failed');
             return 'failed' as const;
           });
           clearTimeout(timer);
-          if (outcome !== 'drained') services.logger.error({ outcome }, 'shutdown did not drain in time; requests still in flight were cut');
+          if (outcome !== 'drained') lifecycle.error({ outcome }, 'shutdown did not drain in time; requests still in flight were cut');
+          else lifecycle.info({ signal }, 'stopped');
           process.exit(outcome === 'drained' ? 0 : 1);
         };
         process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -15,7 +15,7 @@ import { inputHygieneGuard } from './guards/inputHygiene.js';
 import { probingThrottleGuard } from './guards/probingThrottle.js';
 import { rateLimitGuard } from './guards/rateLimit.js';
 import { requestGatePlugin } from './plugins/requestGate.js';
-import { requestMetricsPlugin } from './plugins/requestMetrics.js';
+import { requestObservabilityPlugin } from './plugins/requestObservability.js';
 import { unavailableStatusPlugin } from './plugins/unavailableStatus.js';
 import { queryCostGuard } from './guards/queryCost.js';
 import { DEFAULT_QUERY_LIMITS } from './queryLimits.js';
@@ -46,7 +46,7 @@ export function createApolloServer(services: Services, options: GatewayOptions =
     probingThrottleGuard(services),
   ];
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    requestMetricsPlugin(services.metrics),
+    requestObservabilityPlugin(services),
     unavailableStatusPlugin(),
     requestGatePlugin(guards, releaseStep(services, policy)),
     ApolloServerPluginLandingPageDisabled(),
@@ -59,7 +59,7 @@ export function createApolloServer(services: Services, options: GatewayOptions =
     plugins,
     // The edge already refused longer documents (http/server.ts); this keeps Apollo's own parse bounded too.
     parseOptions: { maxTokens: DEFAULT_QUERY_LIMITS.maxTokens },
-    formatError: createFormatError(services.logger, development),
+    formatError: createFormatError(development),
     includeStacktraceInErrorResponses: false,
     introspection: !production,
     // No "Did you mean …?" in production: suggestions would map the schema for someone without introspection.

@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { Services } from '../services.js';
+import type { RequestTelemetry } from '../tracing.js';
 import type { SubjectRecord } from '../store/scoreSummaries.js';
 import type { AccessDecisions } from './accessDecisions.js';
 
@@ -8,6 +9,8 @@ export interface GatewayContext {
   requestId: string;
   services: Services;
   principal?: Principal;
+  /** The request's trace context, and what its access-log line and metrics need to know. */
+  telemetry: RequestTelemetry;
   /** Set before execution by the release-enforcement plugin; resolvers only read it. */
   access?: AccessDecisions;
   /**

@@ -1,6 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { isConsentryError, type ConsentryError } from '../errors.js';
-import type { Logger } from '../logger.js';
 
 /** Codes Apollo itself produces for malformed requests; safe to show as they are. */
 const CLIENT_ERROR_CODES = new Set([
@@ -14,15 +13,23 @@ const CLIENT_ERROR_CODES = new Set([
 ]);
 
 /**
- * Error hygiene at the edge: typed errors keep their code and safe details;
- * anything unexpected is logged with the request id and becomes a generic
- * internal error, so no SQL, stack trace or driver message reaches a client
- * outside development.
+ * Whether an error is one we meant to send (a typed error, or Apollo's own
+ * answer to a malformed request). Anything else is a fault: masked here,
+ * logged with the request id by the error-logging plugin.
  */
-export function createFormatError(logger: Logger, development: boolean) {
+export function isExpectedError(error: unknown, code: unknown): boolean {
+  return !!typedCause(error) || (typeof code === 'string' && CLIENT_ERROR_CODES.has(code));
+}
+
+/**
+ * Error hygiene at the edge: typed errors keep their code and safe details;
+ * anything unexpected becomes a generic internal error, so no SQL, stack
+ * trace or driver message reaches a client outside development.
+ */
+export function createFormatError(development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = typedCause(error) ?? error;
-    if (isConsentryError(original)) {
+    const original = typedCause(error);
+    if (original) {
       return {
         message: original.message,
         locations: formatted.locations,
@@ -31,10 +38,9 @@ export function createFormatError(logger: Logger, development: boolean) {
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) {
+    if (isExpectedError(error, code)) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error while handling a GraphQL request');
     return {
       message: development ? formatted.message : 'Internal server error',
       path: formatted.path,

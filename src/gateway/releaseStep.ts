@@ -4,6 +4,8 @@ import { AuditUnavailableError, QueryTooComplexError, UnauthenticatedError, isCo
 import { decideRequest, type RequestDecision } from '../policy/decideRequest.js';
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
 import type { Services } from '../services.js';
+import type { AccessSnapshot } from '../store/accessSnapshot.js';
+import { SpanKind, type Context, type RequestTelemetry } from '../tracing.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
 import { planAccess } from './planAccess.js';
@@ -20,35 +22,75 @@ export const MAX_SUBJECTS_PER_REQUEST = 1000;
  * resolvers run. If the audit commit fails nothing is released.
  */
 export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseStep {
+  const { tracing } = services;
   return async (rc) => {
     const op = resolveOperation(rc);
     if (!op.rootFieldNames.some((n) => policy.subjectAccessFields.has(`${op.rootTypeName}.${n}`))) return;
-    const { principal, requestId } = rc.contextValue;
+    const { principal, requestId, telemetry } = rc.contextValue;
     if (principal?.kind !== 'partner') throw new UnauthenticatedError('A partner access token is required.');
+    const trace = telemetry.traceContext;
 
-    const asks = planAccess({ schema: rc.schema, policy, ...op });
-    const subjectIds = [...new Set(asks.flatMap((a) => a.subjectIds))];
+    const { asks, subjectIds } = await tracing.inSpan(trace, 'consentry.plan', {}, async (span) => {
+      const asks = planAccess({ schema: rc.schema, policy, ...op });
+      const subjectIds = [...new Set(asks.flatMap((a) => a.subjectIds))];
+      span.setAttributes({ 'consentry.asks': asks.length, 'consentry.subjects': subjectIds.length });
+      return { asks, subjectIds };
+    });
     if (subjectIds.length > MAX_SUBJECTS_PER_REQUEST) {
       throw new QueryTooComplexError(`At most ${MAX_SUBJECTS_PER_REQUEST} subjects per request; this one asks for ${subjectIds.length}.`);
     }
-    const facts = await services.accessSnapshots.read(principal.partnerId, subjectIds);
+    const facts = await readSnapshot(services, trace, principal.partnerId, subjectIds);
     if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
     const now = services.clock();
-    const decision = decideRequest(asks, {
-      partner: facts.partner,
-      tokenScopes: principal.scopes,
-      consentsBySubject: facts.consentsBySubject,
-      now,
+    const decision = await tracing.inSpan(trace, 'consentry.decide', {}, async (span) => {
+      const decision = decideRequest(asks, {
+        partner: facts.partner!,
+        tokenScopes: principal.scopes,
+        consentsBySubject: facts.consentsBySubject,
+        now,
+      });
+      // Counts and codes only: which subject got what is the audit log's to say, not a trace's.
+      const d = decision.bySubjectPurpose;
+      span.setAttributes({
+        'consentry.decisions': d.length,
+        'consentry.categories.released': d.reduce((n, x) => n + x.released.length, 0),
+        'consentry.categories.denied': d.reduce((n, x) => n + x.denied.length, 0),
+        ...(decision.refusal ? { 'consentry.refusal': decision.refusal } : {}),
+      });
+      return decision;
     });
-    await record(services, principal.partnerId, requestId, decision, now);
+    await record(services, principal.partnerId, requestId, telemetry, decision, now);
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
     rc.contextValue.subjectRecords = facts.consentingSubjects;
   };
 }
 
+/** The access snapshot, timed for /metrics and traced as the store call it is. */
+async function readSnapshot(services: Services, trace: Context, partnerId: string, subjectIds: string[]): Promise<AccessSnapshot> {
+  const started = performance.now();
+  try {
+    return await services.tracing.inSpan(
+      trace,
+      'consentry.snapshot.read',
+      { 'db.system.name': 'postgresql', 'db.operation.name': 'SELECT', 'consentry.subjects': subjectIds.length },
+      (span) => services.accessSnapshots.read(partnerId, subjectIds, (group) => span.setAttribute('consentry.group.requests', group)),
+      SpanKind.CLIENT,
+    );
+  } finally {
+    services.metrics.snapshotReadDuration.observe((performance.now() - started) / 1000);
+  }
+}
+
 /** One access event per (subject, purpose), durably committed before anything is released. */
-async function record(services: Services, partnerId: string, requestId: string, decision: RequestDecision, now: Date): Promise<void> {
+async function record(
+  services: Services,
+  partnerId: string,
+  requestId: string,
+  telemetry: RequestTelemetry,
+  decision: RequestDecision,
+  now: Date,
+): Promise<void> {
   const decisions = decision.bySubjectPurpose;
   const expired = [...new Set(decisions.flatMap((d) => d.expiredConsentIds))];
   if (expired.length) {
@@ -56,6 +98,8 @@ async function record(services: Services, partnerId: string, requestId: string, 
       throw isConsentryError(err) ? err : new AuditUnavailableError(err);
     });
   }
+  // The trace id joins an audit record to the operator's trace of the same request (and the partner's, when it sent one).
+  const details = telemetry.traceId ? { traceId: telemetry.traceId } : undefined;
   const events: AuditEventInput[] = decisions.map((d) => ({
     kind: 'access',
     at: now,
@@ -68,22 +112,34 @@ async function record(services: Services, partnerId: string, requestId: string, 
     released: d.released,
     denied: d.denied,
     consentIds: d.consentIds,
+    ...(details ? { details } : {}),
   }));
-  await services.auditLog.append(events);
+  const { tracing, metrics } = services;
+  const started = performance.now();
+  try {
+    await tracing.inSpan(
+      telemetry.traceContext,
+      'consentry.audit.append',
+      { 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT', 'consentry.audit.events': events.length },
+      (span) => services.auditLog.append(events, (group) => span.setAttribute('consentry.group.requests', group)),
+      SpanKind.CLIENT,
+    );
+  } catch (err) {
+    if (events.length) metrics.auditAppendFailures.inc();
+    throw err;
+  } finally {
+    if (events.length) metrics.auditAppendDuration.observe((performance.now() - started) / 1000);
+  }
   countDecisions(services, partnerId, decisions);
 }
 
 function countDecisions(services: Services, partnerId: string, decisions: readonly ReleaseDecision[]): void {
-  const counts = new Map<string, number>();
+  let released = 0;
+  const denied = new Map<string, number>();
   for (const d of decisions) {
-    if (d.released.length) counts.set('released\u0000', (counts.get('released\u0000') ?? 0) + d.released.length);
-    for (const denial of d.denied) {
-      const key = `denied\u0000${denial.code}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+    released += d.released.length;
+    for (const denial of d.denied) denied.set(denial.code, (denied.get(denial.code) ?? 0) + 1);
   }
-  for (const [key, n] of counts) {
-    const [outcome, code] = key.split('\u0000') as [string, string];
-    services.metrics.decisions.inc({ partner: partnerId, outcome, code }, n);
-  }
+  if (released) services.metrics.releases.inc({ partner: partnerId }, released);
+  for (const [code, n] of denied) services.metrics.denials.inc({ partner: partnerId, code }, n);
 }

@@ -21,6 +21,7 @@ import { createExternalVerifier } from '../auth/trustedIssuers.js';
 import { startAuditJobs } from '../audit/auditJobs.js';
 import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
+import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -52,13 +53,17 @@ export async function createServer(services: Services, options: ServerOptions = 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
   redis?.on('error', (err) => services.logger.warn({ err }, 'redis error'));
   const externalVerifier = options.externalVerifier ?? createExternalVerifier(config.trustedIssuers, services.clock, config.issuer);
+  registerRequestTelemetry(app, services);
 
   // The request deadline: a request still unanswered when it passes (a stalled store, a held lock) fails closed
   // with 503 and Retry-After; whatever its handler produces later is dropped, so nothing is released after it.
   app.addHook('onRequest', async (request, reply) => {
     const timer = setTimeout(() => {
       if (reply.sent) return;
-      services.logger.warn({ requestId: request.id, url: request.url, deadlineMs: config.deadlines.requestMs }, 'request deadline passed');
+      services.logger.warn(
+        { requestId: request.id, traceId: telemetryOf(request).traceId, route: request.routeOptions.url, deadlineMs: config.deadlines.requestMs },
+        'request deadline passed',
+      );
       void reply
         .code(503)
         .header('retry-after', String(RETRY_AFTER_SECONDS))
@@ -74,7 +79,7 @@ export async function createServer(services: Services, options: ServerOptions = 
     const unavailable = isConsentryError(err) && err.code === 'SERVICE_UNAVAILABLE';
     // Fastify's own client errors (a malformed body, a body too large) keep their status.
     if (!unavailable && err.statusCode !== undefined && err.statusCode < 500) return reply.code(err.statusCode).send({ error: err.message });
-    if (!unavailable) services.logger.error({ err, requestId: request.id }, 'request failed');
+    if (!unavailable) services.logger.error({ err, requestId: request.id, traceId: telemetryOf(request).traceId }, 'request failed');
     const wantsPage = !request.url.startsWith('/graphql') && (request.headers.accept ?? '').includes('text/html');
     if (wantsPage && unavailable) return sendUnavailable(reply, request, pageLanguage(request, reply), RETRY_AFTER_SECONDS);
     if (unavailable) {
@@ -131,7 +136,7 @@ export async function createServer(services: Services, options: ServerOptions = 
         issuer: config.issuer,
         tokenEndpointUrl,
       });
-      services.metrics.tokensIssued.inc({ outcome: result.status === 200 ? 'issued' : String(result.body.error) });
+      telemetryOf(request).tokenOutcome = result.status === 200 ? 'issued' : String(result.body.error);
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
       if (result.status === 401) reply.header('www-authenticate', 'Bearer error="invalid_client"');
       return reply.code(result.status).send(result.body);
@@ -139,7 +144,7 @@ export async function createServer(services: Services, options: ServerOptions = 
       if (isConsentryError(err) && err.code === 'SERVICE_UNAVAILABLE') {
         return reply.code(503).send({ error: 'temporarily_unavailable', error_description: err.message });
       }
-      services.logger.error({ err, requestId: request.id }, 'token endpoint failed');
+      services.logger.error({ err, requestId: request.id, traceId: telemetryOf(request).traceId }, 'token endpoint failed');
       return reply.code(500).send({ error: 'server_error', error_description: 'Internal server error' });
     }
   });
@@ -153,14 +158,20 @@ export async function createServer(services: Services, options: ServerOptions = 
     if (request.routeOptions.url !== '/graphql') return;
     const refuse = (err: ConsentryError) =>
       reply.code(err.httpStatus).header('content-type', 'application/json').send({ errors: [{ message: err.message, extensions: { code: err.code } }] });
+    const telemetry = telemetryOf(request);
     let principal: Principal | undefined;
     try {
-      principal = await authenticate(request.headers.authorization, services.tokens, externalVerifier);
+      principal = await services.tracing.inSpan(telemetry.traceContext, 'consentry.authenticate', {}, async (span) => {
+        const found = await authenticate(request.headers.authorization, services.tokens, externalVerifier);
+        span.setAttribute('consentry.principal.kind', found?.kind ?? 'anonymous');
+        return found;
+      });
     } catch (err) {
       if (isConsentryError(err)) return refuse(err);
       throw err;
     }
     if (!principal) return refuse(new UnauthenticatedError('A bearer token is required.'));
+    if (principal.kind === 'partner') telemetry.partnerId = principal.partnerId;
     const query = queryOf(request.method === 'GET' ? request.query : request.body);
     const problem = query === undefined ? undefined : documentLimitProblem(query);
     if (problem) return refuse(new QueryTooComplexError(problem));
@@ -174,7 +185,7 @@ export async function createServer(services: Services, options: ServerOptions = 
       const principal = principals.get(request);
       // The edge hook authenticated every /graphql request; anything else is not served.
       if (!principal) throw toGraphQLError(new UnauthenticatedError('A bearer token is required.'));
-      return { requestId: request.id, services, principal };
+      return { requestId: request.id, services, principal, telemetry: telemetryOf(request) };
     },
   });
 

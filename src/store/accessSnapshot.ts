@@ -1,5 +1,5 @@
 import type { ConsentFacts, PartnerFacts } from '../policy/facts.js';
-import { Coalescer } from './coalescer.js';
+import { Coalescer, type GroupListener } from './coalescer.js';
 import type { Sql } from './database.js';
 import { subjectFromRow, type SubjectRecord, type SubjectRow } from './scoreSummaries.js';
 
@@ -107,8 +107,9 @@ export class AccessSnapshotReader {
     this.reads = new Coalescer((asks) => loadAccessSnapshots(db, asks));
   }
 
-  read(partnerId: string, subjectIds: readonly string[]): Promise<AccessSnapshot> {
-    return this.reads.submit({ partnerId, subjectIds });
+  /** `joined` learns how many requests share the statement (tracing). */
+  read(partnerId: string, subjectIds: readonly string[], joined?: GroupListener): Promise<AccessSnapshot> {
+    return this.reads.submit({ partnerId, subjectIds }, joined);
   }
 }
 

@@ -4,7 +4,11 @@ interface Queued<In, Out> {
   input: In;
   resolve: (out: Out) => void;
   reject: (err: unknown) => void;
+  joined?: GroupListener;
 }
+
+/** Told how many callers share the run that serves this one (tracing records it). */
+export type GroupListener = (groupSize: number) => void;
 
 /**
  * Group execution for the hot path: the first caller runs at once, and
@@ -23,9 +27,9 @@ export class Coalescer<In, Out> {
   /** `run` gets the inputs in submission order and must return one output per input, in the same order. */
   constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
 
-  submit(input: In): Promise<Out> {
+  submit(input: In, joined?: GroupListener): Promise<Out> {
     return new Promise((resolve, reject) => {
-      this.queued.push({ input, resolve, reject });
+      this.queued.push({ input, resolve, reject, joined });
       if (!this.running) void this.drain();
     });
   }
@@ -52,6 +56,7 @@ export class Coalescer<In, Out> {
       while (this.queued.length) {
         const batch = this.queued;
         this.queued = [];
+        for (const b of batch) b.joined?.(batch.length);
         try {
           const outputs = await this.run(batch.map((b) => b.input));
           batch.forEach((b, i) => b.resolve(outputs[i]!));

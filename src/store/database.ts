@@ -53,6 +53,11 @@ export class Database implements Sql {
     readonly engine?: EmbeddedEngine,
   ) {}
 
+  /** Connections of the pool by state, for /metrics. */
+  poolUsage(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   /** Runs one statement. */
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     this.roundTrips++;

@@ -104,7 +104,7 @@ describe('consentry seed-demo', () => {
       server.stderr.on('data', (d) => (output += d));
       try {
         await vi.waitFor(() => expect(output).toContain('Consentry listening on'), { timeout: 60_000, interval: 100 });
-        await vi.waitFor(() => expect(output).toContain('warning: The demo data in this database is incomplete'), { timeout: 5_000 });
+        await vi.waitFor(() => expect(output).toMatch(/"level":40,[^\n]*"msg":"The demo data in this database is incomplete/), { timeout: 5_000 });
         expect(output).not.toContain('Demo data seeded');
       } finally {
         server.kill('SIGKILL');

@@ -1,0 +1,132 @@
+import {
+  context,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { Config } from './config.js';
+
+export type { Context, Span };
+export { SpanKind };
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * The gateway's OpenTelemetry tracing: one tracer per gateway instance (so
+ * tests can read their own spans), parents passed explicitly from the
+ * request down, and W3C trace context in and out.
+ *
+ * Off, the tracer is a no-op, but an incoming `traceparent` is still
+ * continued: logs and audit events then carry the caller's trace id, and
+ * upstream calls pass it on.
+ */
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly tracer: Tracer;
+  /** The caller's trace context from W3C `traceparent`/`tracestate` headers (the root context without them). */
+  extract(headers: Headers): Context;
+  /** Adds `traceparent`/`tracestate` for `parent` to outgoing headers (an upstream call). */
+  inject(parent: Context, headers: Record<string, string>): void;
+  /**
+   * Runs `work` in a child span of `parent`, ended when it settles; a
+   * failure is recorded on the span and rethrown. The span is active while
+   * `work` runs, so code below can find it without being passed it.
+   */
+  inSpan<T>(parent: Context, name: string, attributes: Attributes, work: (span: Span) => Promise<T>, kind?: SpanKind): Promise<T>;
+  /** Flushes spans still buffered; called on shutdown. */
+  shutdown(): Promise<void>;
+}
+
+export interface TracingOptions {
+  /** Export to this exporter, synchronously, whatever the configuration says (tests). */
+  exporter?: SpanExporter;
+}
+
+const propagator = new W3CTraceContextPropagator();
+const headerGetter = {
+  keys: (carrier: Headers) => Object.keys(carrier),
+  get: (carrier: Headers, key: string) => carrier[key],
+};
+
+let contextManagerInstalled = false;
+
+/** The trace id of `ctx` when it has a valid one (a sampled span of ours, or a caller's traceparent). */
+export function traceIdOf(ctx: Context | undefined): string | undefined {
+  const spanContext = ctx ? trace.getSpanContext(ctx) : undefined;
+  return spanContext && trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+export function createTracing(config: Config['tracing'], options: TracingOptions = {}): Tracing {
+  const enabled = config.enabled || !!options.exporter;
+  let provider: NodeTracerProvider | undefined;
+  let tracer: Tracer;
+  if (enabled) {
+    // Async-local context, once per process: spans opened by code we call (an upstream client) find their parent.
+    if (!contextManagerInstalled) {
+      context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+      contextManagerInstalled = true;
+    }
+    const exporter = options.exporter ?? new OTLPTraceExporter();
+    provider = new NodeTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'consentry' }).merge(detectResources({ detectors: [envDetector] })),
+      // Batching keeps export off the request path; tests read spans as soon as a request ends.
+      spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
+    });
+    tracer = provider.getTracer('consentry');
+  } else {
+    // Never registered with a delegate: a no-op tracer whose spans still carry a caller's trace context.
+    tracer = new ProxyTracerProvider().getTracer('consentry');
+  }
+  return {
+    enabled,
+    tracer,
+    extract: (headers) => propagator.extract(ROOT_CONTEXT, headers, headerGetter),
+    inject: (parent, headers) =>
+      propagator.inject(parent, headers, { set: (carrier: Record<string, string>, key: string, value: string) => (carrier[key] = value) }),
+    async inSpan(parent, name, attributes, work, kind = SpanKind.INTERNAL) {
+      const span = tracer.startSpan(name, { kind, attributes }, parent);
+      try {
+        return await context.with(trace.setSpan(parent, span), () => work(span));
+      } catch (err) {
+        // The kind of failure only: a driver's message can quote the values of a statement.
+        const kind = (err as { code?: unknown }).code;
+        const label = typeof kind === 'string' ? kind : ((err as Error)?.name ?? 'Error');
+        span.recordException({ name: (err as Error)?.name ?? 'Error', message: label });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: label });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    shutdown: async () => {
+      await provider?.shutdown();
+    },
+  };
+}
+
+/**
+ * What one HTTP request carries for its trace, its metrics and its access-log
+ * line. Created at the HTTP edge; the GraphQL layer fills in what only it knows.
+ */
+export interface RequestTelemetry {
+  /** The request span's context: the parent of every span the request opens. */
+  traceContext: Context;
+  traceId?: string;
+  /** GraphQL operation type, once resolved. */
+  operationType?: string;
+  /** The authenticated partner, when the caller is one. */
+  partnerId?: string;
+  /** The token endpoint's answer (issued or an OAuth error code). */
+  tokenOutcome?: string;
+}
