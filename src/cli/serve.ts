@@ -39,12 +39,13 @@ export function registerServe(program: Command): void {
         const started = { listening: `http://localhost:${port}`, database: config.database.kind, coldStartMs, demoCredentials: seeded, warning };
         if (opts.json) printResult(processIO, true, started, '');
         else {
+          // The listening line last: whoever waits for it (a script, a test, a person) has everything above it.
+          if (seeded) lifecycle.info({ demoCredentials: seeded }, `Demo data seeded; partner keys and example requests are in ${seeded}`);
+          if (warning) lifecycle.warn(warning);
           lifecycle.info(
             { ...started, tracing: services.tracing.enabled },
             `Consentry listening on http://localhost:${port} (${config.database.kind}, ready in ${coldStartMs} ms)`,
           );
-          if (seeded) lifecycle.info({ demoCredentials: seeded }, `Demo data seeded; partner keys and example requests are in ${seeded}`);
-          if (warning) lifecycle.warn(warning);
         }
         let stopping = false;
         const stop = async (signal: string) => {

@@ -166,6 +166,8 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
     const types = Object.fromEntries([...text.matchAll(/^# TYPE (consentry_\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]));
     expect(types).toEqual({
       consentry_store_round_trips_total: 'counter',
+      consentry_audit_append_attempts_total: 'counter',
+      consentry_audit_append_commits_total: 'counter',
       consentry_store_pool_connections: 'gauge',
       consentry_store_pool_waiting_requests: 'gauge',
       consentry_audit_chain_head_age_seconds: 'gauge',
