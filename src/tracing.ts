@@ -10,12 +10,24 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { createRequire } from 'node:module';
 import type { Config } from './config.js';
+
+/**
+ * The SDK, the exporter and their dependencies take most of a second to load;
+ * a gateway with tracing off (the default) never loads them.
+ */
+const requireSdk = createRequire(import.meta.url);
+function tracingSdk() {
+  return {
+    ...(requireSdk('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks')),
+    ...(requireSdk('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')),
+    ...(requireSdk('@opentelemetry/resources') as typeof import('@opentelemetry/resources')),
+    ...(requireSdk('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node')),
+  };
+}
 
 export type { Context, Span };
 export { SpanKind };
@@ -72,6 +84,8 @@ export function createTracing(config: Config['tracing'], options: TracingOptions
   let provider: NodeTracerProvider | undefined;
   let tracer: Tracer;
   if (enabled) {
+    const { AsyncLocalStorageContextManager, OTLPTraceExporter, NodeTracerProvider, resourceFromAttributes, detectResources, envDetector, SimpleSpanProcessor, BatchSpanProcessor } =
+      tracingSdk();
     // Async-local context, once per process: spans opened by code we call (an upstream client) find their parent.
     if (!contextManagerInstalled) {
       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { StoreUnavailableError } from '../errors.js';
 import { migrations } from '../../migrations/index.js';
 import { openEmbeddedEngine, type EmbeddedEngine, type EngineRole } from './embedded/embeddedEngine.js';
@@ -117,6 +117,8 @@ export class Database implements Sql {
 
   /** A TypeORM data source on the same database, for migrations; the caller destroys it. */
   async migrationSource(): Promise<DataSource> {
+    // TypeORM is loaded only when a migration has to run: most starts find none pending and skip its load time.
+    const { DataSource } = await import('typeorm');
     const source = new DataSource({ type: 'postgres', ...typeormConnection(this.connection), migrations, synchronize: false, logging: false });
     try {
       await source.initialize();
@@ -280,7 +282,17 @@ export async function openDatabase(database: DatabaseConfig, options: OpenOption
   return db;
 }
 
+/** Migrations not yet recorded as applied, read without loading TypeORM. */
+export async function pendingMigrations(db: Sql): Promise<string[]> {
+  const names = migrations.map((m) => new m().name as string);
+  const [table] = await db.query<{ present: boolean }>("SELECT to_regclass('migrations') IS NOT NULL AS present");
+  if (!table?.present) return names;
+  const applied = new Set((await db.query<{ name: string }>('SELECT name FROM migrations')).map((r) => r.name));
+  return names.filter((n) => !applied.has(n));
+}
+
 export async function migrate(db: Database): Promise<string[]> {
+  if (!(await pendingMigrations(db)).length) return [];
   const source = await db.migrationSource();
   try {
     const done = await source.runMigrations({ transaction: 'each' });
