@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createScoreSource, ReleasedScores } from './scores/releasedScores.js';
 import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
 
@@ -18,6 +19,8 @@ export interface Services {
   auditLog: AuditLog;
   /** What partner requests are decided on, read for concurrent requests together. */
   accessSnapshots: AccessSnapshotReader;
+  /** Where released score data comes from (the local store or an upstream service), fetched after the audit commit. */
+  scores: ReleasedScores;
   logger: Logger;
   metrics: Metrics;
 }
@@ -43,6 +46,7 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const metrics = createMetrics(() => db.roundTrips);
   const auditLog = new AuditLog(db);
   auditLog.onAppended((events) => metrics.auditBatches.observe(events.length));
+  const scoreSource = createScoreSource(config.scoreSource);
   return {
     config,
     db,
@@ -50,7 +54,8 @@ export async function createServices(config: Config, options: ServiceOptions = {
     keys,
     tokens: new GatewayTokens(keys, config.issuer, clock),
     auditLog,
-    accessSnapshots: new AccessSnapshotReader(db),
+    accessSnapshots: new AccessSnapshotReader(db, { withSubjectData: scoreSource.readsWithSnapshot }),
+    scores: new ReleasedScores(scoreSource, { auditLog, logger, registry: metrics.registry, clock }),
     logger,
     metrics,
   };

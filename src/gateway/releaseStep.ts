@@ -7,6 +7,8 @@ import type { Services } from '../services.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
 import { planAccess } from './planAccess.js';
+import { planSourceSelections } from './planSourceSelections.js';
+import { planSourceAsks } from '../policy/sourceAsk.js';
 import type { ReleaseStep } from './plugins/requestGate.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
 
@@ -16,8 +18,10 @@ export const MAX_SUBJECTS_PER_REQUEST = 1000;
  * The release rule, enforced between validation and execution, after every
  * guard let the request through: plan (which categories of which subjects,
  * for what purpose) → load the facts and the consenting subjects' data in one
- * round trip → decide (pure) → commit the audit events → only then let
- * resolvers run. If the audit commit fails nothing is released.
+ * round trip → decide (pure) → commit the audit events → fetch from the
+ * score source only what was released → only then let resolvers run. If the
+ * audit commit fails nothing is released or fetched; if the fetch fails the
+ * released fields are null with SOURCE_UNAVAILABLE.
  */
 export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseStep {
   return async (rc) => {
@@ -43,7 +47,8 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     await record(services, principal.partnerId, requestId, decision, now);
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
-    rc.contextValue.subjectRecords = facts.consentingSubjects;
+    const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
+    rc.contextValue.released = await services.scores.fetch(principal.partnerId, requestId, sourceAsks, facts.consentingSubjects);
   };
 }
 
