@@ -11,6 +11,7 @@ export class LocalScoreSource implements ScoreSource {
   readonly kind = 'local';
   readonly readsWithSnapshot = true;
   readonly probe = null;
+  readonly requestsSent = 0;
 
   async fetchReleased(asks: readonly SubjectSourceAsk[], records: ReadonlyMap<string, SubjectRecord>): Promise<SourcedData> {
     const subjects = new Map<string, SourcedSubject>();

@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AuditLog } from '../audit/auditLog.js';
 import type { Clock } from '../clock.js';
 import type { ScoreSourceConfig } from '../config.js';
@@ -38,6 +38,14 @@ export class ReleasedScores {
       help: 'Score-source fetches that failed after a release decision was committed, by partner and reason',
       labelNames: ['partner', 'reason'],
       registers: [deps.registry],
+    });
+    new Gauge({
+      name: 'consentry_source_requests_total',
+      help: 'Requests sent to the upstream score service since start (probes included)',
+      registers: [deps.registry],
+      collect() {
+        this.set(source.requestsSent);
+      },
     });
   }
 

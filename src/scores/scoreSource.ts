@@ -41,6 +41,8 @@ export interface ScoreSource {
   fetchReleased(asks: readonly SubjectSourceAsk[], snapshotRecords: ReadonlyMap<string, SubjectRecord>): Promise<SourcedData>;
   /** Readiness: resolves when the source answers now, rejects otherwise. Null when there is nothing to check. */
   readonly probe: (() => Promise<void>) | null;
+  /** Requests sent to the source since start (0 for the local store, which is read with the snapshot). */
+  readonly requestsSent: number;
   close(): Promise<void>;
 }
 
