@@ -3,12 +3,12 @@ import { recordConsentExpiries } from '../consent/recordExpiries.js';
 import { AuditUnavailableError, QueryTooComplexError, UnauthenticatedError, isConsentryError } from '../errors.js';
 import { decideRequest, type RequestDecision } from '../policy/decideRequest.js';
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
+import { planSourceAsks } from '../policy/sourceAsk.js';
 import type { Services } from '../services.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
 import { planAccess } from './planAccess.js';
 import { planSourceSelections } from './planSourceSelections.js';
-import { planSourceAsks } from '../policy/sourceAsk.js';
 import type { ReleaseStep } from './plugins/requestGate.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
 
@@ -17,8 +17,8 @@ export const MAX_SUBJECTS_PER_REQUEST = 1000;
 /**
  * The release rule, enforced between validation and execution, after every
  * guard let the request through: plan (which categories of which subjects,
- * for what purpose) → load the facts and the consenting subjects' data in one
- * round trip → decide (pure) → commit the audit events → fetch from the
+ * for what purpose) → load the facts (and, from the local store, the
+ * consenting subjects' data) in one round trip → decide (pure) → commit the audit events → fetch from the
  * score source only what was released → only then let resolvers run. If the
  * audit commit fails nothing is released or fetched; if the fetch fails the
  * released fields are null with SOURCE_UNAVAILABLE.
