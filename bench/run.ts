@@ -15,6 +15,7 @@ import { upsertScoreSummaries } from '../src/store/scoreSummaries.js';
 import { createTestPartner, partnerToken } from '../tests/fixtures/gateway.js';
 import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
+import { UPSTREAM_TOKEN } from '../tests/fixtures/upstreamScoreService.js';
 import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 import { startOtlpSink } from './otlpSink.js';
 
@@ -36,6 +37,13 @@ const SCENARIOS: Scenario[] = [
   { name: '(d) under attack', subjects: 0, connections: 4 },
   // Not a comparison with the bare server either: Consentry with tracing exported over OTLP against Consentry without.
   { name: '(e) tracing on vs off', subjects: 0, connections: 16 },
+];
+
+/** (u): the same loads as (a)–(c) on Consentry with the local store and on Consentry in front of an upstream score service. */
+const UPSTREAM_SCENARIOS: Scenario[] = [
+  { name: '(u) 1 subject', subjects: 1, connections: 16 },
+  { name: '(u) 50-subject batch', subjects: 50, connections: 8 },
+  { name: '(u) 1,000-subject batch', subjects: 1000, connections: 2 },
 ];
 
 /** Consentry as benchmarked: production mode, full enforcement and audit, no rate limit in the way, metrics readable. */
@@ -98,6 +106,11 @@ async function roundTrips(url: string): Promise<number> {
   // Every scrape reads the audit chain's ages with one statement of its own: not a request's round trip.
   scrapes++;
   return Number(/^consentry_store_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN) - scrapes;
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 function load(url: string, body: string, token: string | undefined, connections: number, duration: number) {
@@ -186,6 +199,69 @@ async function tracingOverhead(off: BenchGateway, on: BenchGateway, body: string
       'CPU overhead %': +((b.cpu / a.cpu - 1) * 100).toFixed(1),
     },
   ];
+}
+
+/**
+ * (u): one gateway on the local store, one in front of the upstream score
+ * service (same database, same partner, same consents), driven in turn with
+ * the same load. Reports throughput, latency, the CPU of the gateway and of
+ * the upstream per request, and upstream requests per partner request.
+ */
+async function upstreamComparison(
+  local: { url: string; process: ChildProcess; token: string },
+  remote: { url: string; process: ChildProcess; token: string },
+  upstreamProcess: ChildProcess,
+  subjectIds: string[],
+): Promise<Record<string, string | number>[]> {
+  const rows: Record<string, string | number>[] = [];
+  for (const scenario of UPSTREAM_SCENARIOS) {
+    const ids = subjectIds.slice(0, scenario.subjects);
+    const query =
+      scenario.subjects === 1
+        ? `{ subject(id: "${ids[0]}", purpose: "credit_underwriting") { ${EVERY_FIELD} } }`
+        : `{ subjects(ids: ${JSON.stringify(ids)}, purpose: "credit_underwriting") { ${EVERY_FIELD} } }`;
+    const body = JSON.stringify({ query });
+    const post = async (url: string, t: string) =>
+      (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` }, body })).json();
+    if (JSON.stringify(await post(local.url, local.token)) !== JSON.stringify(await post(remote.url, remote.token))) {
+      throw new Error(`${scenario.name}: the local store and the upstream answer differently`);
+    }
+    const run = async (gw: typeof local, withUpstream: boolean) => {
+      await load(gw.url, body, gw.token, scenario.connections, WARMUP);
+      const cpu0 = cpuSeconds(gw.process);
+      const up0 = cpuSeconds(upstreamProcess);
+      const sent0 = await metric(gw.url, 'consentry_source_requests_total');
+      const r = await load(gw.url, body, gw.token, scenario.connections, DURATION);
+      if (r.non2xx || r.errors) throw new Error(`${scenario.name}: non-2xx or errors (${r.non2xx}/${r.errors})`);
+      const sent = (await metric(gw.url, 'consentry_source_requests_total')) - sent0;
+      return {
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        cpu: (cpuSeconds(gw.process) - cpu0) / r.requests.total,
+        upstreamCpu: withUpstream ? (cpuSeconds(upstreamProcess) - up0) / r.requests.total : 0,
+        fetchesPerRequest: sent / r.requests.total,
+      };
+    };
+    const l = await run(local, false);
+    const u = await run(remote, true);
+    rows.push({
+      scenario: scenario.name,
+      connections: scenario.connections,
+      'local rps': Math.round(l.rps),
+      'upstream rps': Math.round(u.rps),
+      'rps ratio': +(u.rps / l.rps).toFixed(2),
+      'local p50 ms': l.p50,
+      'upstream p50 ms': u.p50,
+      'local p99 ms': l.p99,
+      'upstream p99 ms': u.p99,
+      'gateway CPU ms/req local → upstream': `${(l.cpu * 1000).toFixed(2)} → ${(u.cpu * 1000).toFixed(2)}`,
+      'upstream service CPU ms/req': +(u.upstreamCpu * 1000).toFixed(2),
+      'upstream requests/partner request': +u.fetchesPerRequest.toFixed(2),
+    });
+    process.stdout.write(`${scenario.name}: done\n`);
+  }
+  return rows;
 }
 
 async function main() {
@@ -293,6 +369,32 @@ async function main() {
       sink.server.close();
       console.table(rowsE);
       rows.push(...rowsE);
+    }
+    if (!only || only === 'u') {
+      const [uPort, gPort] = [await freePort(), await freePort()];
+      const upstreamService = await start(['bench/upstreamService.ts'], { PORT: String(uPort) }, 'ready');
+      const remoteUrl = `http://127.0.0.1:${gPort}`;
+      const remoteProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+        DATABASE_URL: dbUrl.toString(),
+        PORT: String(gPort),
+        CONSENTRY_ISSUER: remoteUrl,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        CONSENTRY_RATE_LIMIT: '10000000',
+        CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
+        CONSENTRY_SCORE_SOURCE: 'upstream',
+        CONSENTRY_UPSTREAM_URL: `http://127.0.0.1:${uPort}/graphql`,
+        CONSENTRY_UPSTREAM_TOKEN: UPSTREAM_TOKEN,
+      }, 'listening');
+      children.push(upstreamService, remoteProcess);
+      const upstreamRows = await upstreamComparison(
+        { url: consentryUrl, process: consentryProcess, token: await partnerToken(consentryUrl, partner) },
+        { url: remoteUrl, process: remoteProcess, token: await partnerToken(remoteUrl, partner) },
+        upstreamService,
+        subjects.map((s) => s.subjectId),
+      );
+      console.table(upstreamRows);
+      rows.push(...upstreamRows);
     }
     if (!only || only === 'd') {
       const attack = await underAttack(consentryUrl, await partnerToken(consentryUrl, partner), subjects[0]!.subjectId);

@@ -20,6 +20,26 @@ export interface TrustedIssuer {
   clientSecret?: string;
 }
 
+/** How the gateway authenticates to an upstream score service. */
+export type UpstreamAuth =
+  | { kind: 'bearer'; token: string }
+  | { kind: 'client_credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
+
+/** Where released score data comes from (see README, *Serving from an existing score service*). */
+export type ScoreSourceConfig =
+  | { kind: 'local' }
+  | {
+      kind: 'upstream';
+      url: string;
+      auth: UpstreamAuth;
+      /** Deadline of one upstream fetch, connection and answer included. */
+      timeoutMs: number;
+      /** Keep-alive connections held open to the upstream. */
+      connections: number;
+      /** Consecutive failed fetches that open the circuit, and how long it stays open before one trial fetch. */
+      breaker: { failures: number; resetMs: number };
+    };
+
 export interface Config {
   nodeEnv: 'production' | 'development' | 'test';
   port: number;
@@ -49,6 +69,7 @@ export interface Config {
    * from them, and the SDK reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
    */
   tracing: { enabled: boolean };
+  scoreSource: ScoreSourceConfig;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +188,17 @@ const envSchema = z.object({
     .refine((v) => !v || ['otlp', 'none'].includes(v), 'OTEL_TRACES_EXPORTER must be "otlp" or "none" (the only exporters the gateway ships)'),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlFrom('OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: urlFrom('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']).optional(),
+  CONSENTRY_SCORE_SOURCE: z.enum(['local', 'upstream']).optional().default('local'),
+  CONSENTRY_UPSTREAM_URL: urlFrom('CONSENTRY_UPSTREAM_URL', ['http:', 'https:']).optional(),
+  CONSENTRY_UPSTREAM_TOKEN: z.string().min(1).optional(),
+  CONSENTRY_UPSTREAM_TOKEN_URL: urlFrom('CONSENTRY_UPSTREAM_TOKEN_URL', ['http:', 'https:']).optional(),
+  CONSENTRY_UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
+  CONSENTRY_UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
+  CONSENTRY_UPSTREAM_SCOPE: z.string().min(1).optional(),
+  CONSENTRY_UPSTREAM_TIMEOUT_MS: intFrom('CONSENTRY_UPSTREAM_TIMEOUT_MS', 1500, 10, 600_000),
+  CONSENTRY_UPSTREAM_CONNECTIONS: intFrom('CONSENTRY_UPSTREAM_CONNECTIONS', 8, 1, 1000),
+  CONSENTRY_UPSTREAM_BREAKER_FAILURES: intFrom('CONSENTRY_UPSTREAM_BREAKER_FAILURES', 5, 1, 10_000),
+  CONSENTRY_UPSTREAM_BREAKER_RESET_MS: intFrom('CONSENTRY_UPSTREAM_BREAKER_RESET_MS', 5000, 10, 3_600_000),
 });
 
 /**
@@ -179,6 +211,55 @@ function tracingEnabled(e: z.infer<typeof envSchema>): boolean {
   return e.OTEL_TRACES_EXPORTER === 'otlp' || !!e.OTEL_EXPORTER_OTLP_ENDPOINT || !!e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
 }
 
+type Env = z.infer<typeof envSchema>;
+
+/** Plain HTTP only to a sidecar on the same host: score data and credentials never cross a network in clear. */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+}
+
+function scoreSourceFrom(e: Env): { source?: ScoreSourceConfig; problems: string[] } {
+  if (e.CONSENTRY_SCORE_SOURCE === 'local') return { source: { kind: 'local' }, problems: [] };
+  const problems: string[] = [];
+  const url = e.CONSENTRY_UPSTREAM_URL;
+  if (!url) problems.push('CONSENTRY_UPSTREAM_URL is required when CONSENTRY_SCORE_SOURCE=upstream');
+  for (const [name, value] of [['CONSENTRY_UPSTREAM_URL', url], ['CONSENTRY_UPSTREAM_TOKEN_URL', e.CONSENTRY_UPSTREAM_TOKEN_URL]] as const) {
+    if (value && new URL(value).protocol !== 'https:' && !isLoopback(value)) problems.push(`${name} must be https:// unless it points at this host`);
+  }
+  let auth: UpstreamAuth | undefined;
+  const clientCredentials = [e.CONSENTRY_UPSTREAM_TOKEN_URL, e.CONSENTRY_UPSTREAM_CLIENT_ID, e.CONSENTRY_UPSTREAM_CLIENT_SECRET];
+  if (e.CONSENTRY_UPSTREAM_TOKEN && clientCredentials.some(Boolean)) {
+    problems.push('Set either CONSENTRY_UPSTREAM_TOKEN or the CONSENTRY_UPSTREAM_TOKEN_URL/CLIENT_ID/CLIENT_SECRET triple, not both');
+  } else if (e.CONSENTRY_UPSTREAM_TOKEN) {
+    auth = { kind: 'bearer', token: e.CONSENTRY_UPSTREAM_TOKEN };
+  } else if (clientCredentials.every(Boolean)) {
+    auth = {
+      kind: 'client_credentials',
+      tokenUrl: e.CONSENTRY_UPSTREAM_TOKEN_URL!,
+      clientId: e.CONSENTRY_UPSTREAM_CLIENT_ID!,
+      clientSecret: e.CONSENTRY_UPSTREAM_CLIENT_SECRET!,
+      ...(e.CONSENTRY_UPSTREAM_SCOPE ? { scope: e.CONSENTRY_UPSTREAM_SCOPE } : {}),
+    };
+  } else {
+    problems.push(
+      'CONSENTRY_SCORE_SOURCE=upstream needs credentials: CONSENTRY_UPSTREAM_TOKEN, or CONSENTRY_UPSTREAM_TOKEN_URL, CONSENTRY_UPSTREAM_CLIENT_ID and CONSENTRY_UPSTREAM_CLIENT_SECRET',
+    );
+  }
+  if (problems.length || !url || !auth) return { problems };
+  return {
+    source: {
+      kind: 'upstream',
+      url,
+      auth,
+      timeoutMs: e.CONSENTRY_UPSTREAM_TIMEOUT_MS,
+      connections: e.CONSENTRY_UPSTREAM_CONNECTIONS,
+      breaker: { failures: e.CONSENTRY_UPSTREAM_BREAKER_FAILURES, resetMs: e.CONSENTRY_UPSTREAM_BREAKER_RESET_MS },
+    },
+    problems: [],
+  };
+}
+
 /** Parses and validates the environment; throws ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = envSchema.safeParse(env);
@@ -188,6 +269,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = result.data;
+  const { source: scoreSource, problems } = scoreSourceFrom(e);
+  if (!scoreSource) throw new ConfigError(problems);
   const port = e.PORT;
   return {
     nodeEnv: e.NODE_ENV,
@@ -222,5 +305,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     ...(e.CONSENTRY_METRICS_TOKEN ? { metricsToken: e.CONSENTRY_METRICS_TOKEN } : {}),
     tracing: { enabled: tracingEnabled(e) },
+    scoreSource,
   };
 }

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
   | 'SERVICE_UNAVAILABLE'
+  | 'SOURCE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 export abstract class ConsentryError extends Error {
@@ -102,6 +103,25 @@ export class AuditUnavailableError extends ConsentryError {
     super('The audit log could not record this request; nothing was released. Try again shortly.', {}, { cause });
   }
 }
+
+/**
+ * The upstream score service failed after the release decision and its audit
+ * commit (deadline, connection, 5xx, malformed answer, or the circuit open).
+ * Only the released fields it should have filled are null; denials and other
+ * fields still answer, so the request is not 503 as a whole.
+ */
+export class SourceUnavailableError extends ConsentryError {
+  readonly code = 'SOURCE_UNAVAILABLE';
+  constructor(
+    readonly reason: SourceFailureReason,
+    cause?: unknown,
+  ) {
+    super('The score service could not be reached; this field was released but not fetched. Try again shortly.', { reason }, { cause });
+  }
+}
+
+/** Why an upstream fetch failed: the label of the failure metric and the audit event. */
+export type SourceFailureReason = 'timeout' | 'connection' | 'http_status' | 'malformed' | 'graphql_errors' | 'circuit_open' | 'auth';
 
 export function isConsentryError(err: unknown): err is ConsentryError {
   return err instanceof ConsentryError;

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readAuditAges } from './audit/auditAges.js';
 import { probingMonitorFor } from './audit/probing.js';
+import { createScoreSource, ReleasedScores } from './scores/releasedScores.js';
 import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
 import { createTracing, type Tracing, type TracingOptions } from './tracing.js';
@@ -21,6 +22,8 @@ export interface Services {
   auditLog: AuditLog;
   /** What partner requests are decided on, read for concurrent requests together. */
   accessSnapshots: AccessSnapshotReader;
+  /** Where released score data comes from (the local store or an upstream service), fetched after the audit commit. */
+  scores: ReleasedScores;
   logger: Logger;
   metrics: Metrics;
   tracing: Tracing;
@@ -47,6 +50,14 @@ export async function createServices(config: Config, options: ServiceOptions = {
   const keys = new SigningKeys(db, clock);
   await keys.load();
   const auditLog = new AuditLog(db);
+  const scoreSource = createScoreSource(config.scoreSource);
+  const metrics = createMetrics({
+    storeRoundTrips: () => db.roundTrips,
+    storePool: () => db.poolUsage(),
+    auditAges: () => readAuditAges(db, clock()),
+    flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
+    auditAppends: () => auditLog.counts,
+  });
   const services: Services = {
     config,
     db,
@@ -54,15 +65,10 @@ export async function createServices(config: Config, options: ServiceOptions = {
     keys,
     tokens: new GatewayTokens(keys, config.issuer, clock),
     auditLog,
-    accessSnapshots: new AccessSnapshotReader(db),
+    accessSnapshots: new AccessSnapshotReader(db, { withSubjectData: scoreSource.readsWithSnapshot }),
+    scores: new ReleasedScores(scoreSource, { auditLog, logger, registry: metrics.registry, clock }),
     logger,
-    metrics: createMetrics({
-      storeRoundTrips: () => db.roundTrips,
-      storePool: () => db.poolUsage(),
-      auditAges: () => readAuditAges(db, clock()),
-      flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
-      auditAppends: () => auditLog.counts,
-    }),
+    metrics,
     tracing: createTracing(config.tracing, { exporter: options.spanExporter }),
   };
   auditLog.onAppended((events) => services.metrics.auditGroupEvents.observe(events.length));

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/principal.js';
 import type { Services } from '../services.js';
 import type { RequestTelemetry } from '../tracing.js';
-import type { SubjectRecord } from '../store/scoreSummaries.js';
+import type { SourcedData } from '../scores/scoreSource.js';
 import type { AccessDecisions } from './accessDecisions.js';
 
 /** Per-request state every resolver and plugin sees. HTTP stays outside: no request objects here. */
@@ -14,8 +14,8 @@ export interface GatewayContext {
   /** Set before execution by the release-enforcement plugin; resolvers only read it. */
   access?: AccessDecisions;
   /**
-   * Set with `access`: the records of asked subjects holding a live consent to
-   * this partner. Resolvers read only what the decision released.
+   * Set with `access`: what the score source returned for the released fields
+   * (and nothing else), or the failure that left them null.
    */
-  subjectRecords?: ReadonlyMap<string, SubjectRecord>;
+  released?: SourcedData;
 }

@@ -3,12 +3,14 @@ import { recordConsentExpiries } from '../consent/recordExpiries.js';
 import { AuditUnavailableError, QueryTooComplexError, UnauthenticatedError, isConsentryError } from '../errors.js';
 import { decideRequest, type RequestDecision } from '../policy/decideRequest.js';
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
+import { planSourceAsks } from '../policy/sourceAsk.js';
 import type { Services } from '../services.js';
 import type { AccessSnapshot } from '../store/accessSnapshot.js';
 import { SpanKind, type Context, type RequestTelemetry } from '../tracing.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
 import { planAccess } from './planAccess.js';
+import { planSourceSelections } from './planSourceSelections.js';
 import type { ReleaseStep } from './plugins/requestGate.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
 
@@ -17,9 +19,11 @@ export const MAX_SUBJECTS_PER_REQUEST = 1000;
 /**
  * The release rule, enforced between validation and execution, after every
  * guard let the request through: plan (which categories of which subjects,
- * for what purpose) → load the facts and the consenting subjects' data in one
- * round trip → decide (pure) → commit the audit events → only then let
- * resolvers run. If the audit commit fails nothing is released.
+ * for what purpose) → load the facts (and, from the local store, the
+ * consenting subjects' data) in one round trip → decide (pure) → commit the audit events → fetch from the
+ * score source only what was released → only then let resolvers run. If the
+ * audit commit fails nothing is released or fetched; if the fetch fails the
+ * released fields are null with SOURCE_UNAVAILABLE.
  */
 export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseStep {
   const { tracing } = services;
@@ -62,7 +66,8 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     await record(services, principal.partnerId, requestId, telemetry, decision, now);
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
-    rc.contextValue.subjectRecords = facts.consentingSubjects;
+    const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
+    rc.contextValue.released = await services.scores.fetch(principal.partnerId, requestId, sourceAsks, facts.consentingSubjects);
   };
 }
 

@@ -1,8 +1,10 @@
+import type { SourceFailureReason, SourceUnavailableError } from '../errors.js';
 import type { Services } from '../services.js';
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: { store: CheckOutcome; audit: CheckOutcome; keys: CheckOutcome };
+  /** `source` only when an upstream score service serves the data (the local store is `store`). */
+  checks: { store: CheckOutcome; audit: CheckOutcome; keys: CheckOutcome; source?: CheckOutcome };
 }
 
 type CheckOutcome = 'ok' | 'unreachable' | 'failing' | 'timeout';
@@ -19,14 +21,19 @@ const CHECK_DEADLINE_MS = 1500;
  * replica's audit log is judged by its own recent commits; an idle or failing
  * one runs an append that is rolled back, so a replica becomes ready by
  * itself when the fault is gone, although no traffic reaches it meanwhile.
+ * With an upstream score service, a replica that can decide but not fetch
+ * would only answer nulls: the upstream is asked directly (past the circuit
+ * breaker, so recovery shows while the circuit is still open).
  */
-export async function checkReadiness(services: Pick<Services, 'db' | 'auditLog' | 'keys'>): Promise<ReadinessReport> {
-  const [store, audit, keys] = await Promise.all([
+export async function checkReadiness(services: Pick<Services, 'db' | 'auditLog' | 'keys' | 'scores'>): Promise<ReadinessReport> {
+  const sourceProbe = services.scores.source.probe;
+  const [store, audit, keys, source] = await Promise.all([
     withDeadline(services.db.query('SELECT 1').then(() => undefined)),
     withDeadline(services.auditLog.needsProbe(AUDIT_EVIDENCE_FRESH_MS) ? services.auditLog.probe() : Promise.resolve()),
     withDeadline(services.keys.signingKey().then(() => undefined)),
+    sourceProbe ? withDeadline(sourceProbe()) : undefined,
   ]);
-  const checks = { store, audit, keys };
+  const checks = { store, audit, keys, ...(source ? { source } : {}) };
   return { ready: Object.values(checks).every((c) => c === 'ok'), checks };
 }
 
@@ -35,11 +42,20 @@ async function withDeadline(check: Promise<void>): Promise<CheckOutcome> {
   const timeout = new Promise<CheckOutcome>((resolve) => (timer = setTimeout(() => resolve('timeout'), CHECK_DEADLINE_MS)));
   const outcome = check.then(
     (): CheckOutcome => 'ok',
-    (err: unknown): CheckOutcome => ((err as { code?: string }).code === 'SERVICE_UNAVAILABLE' ? 'unreachable' : 'failing'),
+    (err: unknown): CheckOutcome => {
+      const code = (err as { code?: string }).code;
+      if (code === 'SOURCE_UNAVAILABLE') return sourceOutcome((err as SourceUnavailableError).reason);
+      return code === 'SERVICE_UNAVAILABLE' ? 'unreachable' : 'failing';
+    },
   );
   try {
     return await Promise.race([outcome, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+function sourceOutcome(reason: SourceFailureReason): CheckOutcome {
+  if (reason === 'timeout') return 'timeout';
+  return reason === 'connection' || reason === 'circuit_open' ? 'unreachable' : 'failing';
 }

@@ -204,6 +204,7 @@ export async function createServer(services: Services, options: ServerOptions = 
       clearInterval(pruneTimer);
       await app.close();
       await auditJobs.stop();
+      await services.scores.close();
       redis?.disconnect();
     },
   };

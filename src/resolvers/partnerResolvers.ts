@@ -1,11 +1,11 @@
 import { BadUserInputError } from '../errors.js';
-import type { DecidedSubject } from '../gateway/accessDecisions.js';
+import type { DecidedSubject, DecidedSummary } from '../gateway/accessDecisions.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { denialError } from '../gateway/denialErrors.js';
 import type { RootFieldDecisions } from '../policy/decideRequest.js';
+import { MAX_HISTORY_MONTHS } from '../policy/sourceAsk.js';
+import type { SourcedData, SourcedSummary } from '../scores/scoreSource.js';
 import type { Resolvers } from '../schema/generated/types.js';
-
-const MAX_HISTORY_MONTHS = 120;
 
 /**
  * Partner-facing resolvers. They never decide: the gates around @category
@@ -27,30 +27,54 @@ export const partnerResolvers: Resolvers = {
     // non-consenting one look the same.
     score: (s, _args, ctx) => {
       if (!s.decision.released.some((c) => c.startsWith('score.'))) return { ...s, summary: null };
-      const summary = ctx.subjectRecords?.get(s.id)?.score;
+      const released = releasedData(ctx);
+      // The gates still run on every field: denied ones keep their reason, released ones report the failure.
+      if (!released.ok) return { ...s, summary: null, sourceFailure: released.error };
+      const summary = released.subjects.get(s.id)?.score;
       return summary ? { ...s, summary } : null;
     },
-    identity: (s, _args, ctx) => ctx.subjectRecords?.get(s.id)?.identity ?? null,
+    identity: (s, _args, ctx) => {
+      const released = releasedData(ctx);
+      if (!released.ok) throw released.error;
+      return released.subjects.get(s.id)?.identity ?? null;
+    },
   },
-  // Synchronous on purpose: the data was read with the decision facts, and a
+  // Synchronous on purpose: the data was fetched before execution, and a
   // promise per field would cost more than the field itself.
   ScoreSummary: {
-    atLeast: (s, args) => (s.summary ? s.summary.value >= args.threshold : null),
-    band: (s) => s.summary?.band ?? null,
-    value: (s) => s.summary?.value ?? null,
-    dimensions: (s) => s.summary?.dimensions ?? null,
-    factors: (s) => s.summary?.factors ?? null,
+    atLeast: (s, args) => {
+      const summary = fetched(s);
+      if (!summary) return null;
+      // Asked of the source as a predicate, or compared here when the value itself was released.
+      return summary.atLeast?.get(args.threshold) ?? (summary.value === undefined ? null : summary.value >= args.threshold);
+    },
+    band: (s) => fetched(s)?.band ?? null,
+    value: (s) => fetched(s)?.value ?? null,
+    dimensions: (s) => fetched(s)?.dimensions ?? null,
+    factors: (s) => fetched(s)?.factors ?? null,
     history: (s, args) => {
       const months = args.months ?? 12;
       if (!Number.isInteger(months) || months < 1 || months > MAX_HISTORY_MONTHS) {
         throw new BadUserInputError(`months must be between 1 and ${MAX_HISTORY_MONTHS}.`, { argument: 'months' });
       }
-      return s.summary?.history.slice(0, months) ?? null;
+      return fetched(s)?.history?.slice(0, months) ?? null;
     },
-    asOf: (s) => s.summary?.asOf ?? null,
-    model: (s) => s.summary?.model ?? null,
+    asOf: (s) => fetched(s)?.asOf ?? null,
+    model: (s) => fetched(s)?.model ?? null,
   },
 };
+
+/** A released field's data, or the source's failure as this field's error. */
+function fetched(s: DecidedSummary): SourcedSummary | null {
+  if (s.sourceFailure) throw s.sourceFailure;
+  return s.summary;
+}
+
+function releasedData(ctx: GatewayContext): SourcedData {
+  // Reaching released data without a fetch means the release step did not run: fail closed.
+  if (!ctx.released) throw new Error('no released data for this request');
+  return ctx.released;
+}
 
 function rootDecisions(ctx: GatewayContext, responseKey: string | number): RootFieldDecisions {
   const root = ctx.access?.get(String(responseKey));

@@ -7,10 +7,11 @@ export interface AccessSnapshot {
   partner: PartnerFacts | null;
   consentsBySubject: Map<string, ConsentFacts[]>;
   /**
-   * Records of the asked subjects that hold a live consent to this partner.
-   * Read here to save a round trip, but nothing in them leaves the gateway
-   * before the decision and its audit commit; subjects that never consented
-   * to this partner are not read at all.
+   * Records of the asked subjects that hold a live consent to this partner,
+   * when the local store is the score source (empty otherwise). Read here to
+   * save a round trip, but nothing in them leaves the gateway before the
+   * decision and its audit commit; subjects that never consented to this
+   * partner are not read at all.
    */
   consentingSubjects: Map<string, SubjectRecord>;
 }
@@ -30,7 +31,7 @@ export interface SnapshotAsk {
  * Consents are read on every request, never cached: a revocation that has
  * returned is seen by the next request on every replica.
  */
-export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[]): Promise<AccessSnapshot[]> {
+export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[], withSubjectData = true): Promise<AccessSnapshot[]> {
   const rows = await db.query<{ ord: number } & SnapshotRow>(
     `WITH ask AS (
        SELECT a.ord, a.partner_id, a.subject_ids
@@ -49,20 +50,23 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[])
                         'id', l.id, 'subjectId', l.subject_id, 'purpose', l.purpose, 'categories', l.categories,
                         'expiresAt', l.expires_at, 'revokedAt', l.revoked_at))
                       FROM live l WHERE l.ord = ask.ord), '[]'::json) AS consents,
-            COALESCE((SELECT json_agg(json_build_object(
-                        'id', s.id, 'identity_verified', s.identity_verified, 'identity_level', s.identity_level,
-                        'identity_verified_at', s.identity_verified_at, 'value', ss.value, 'band', ss.band,
-                        'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
-                        'as_of', ss.as_of, 'model', ss.model))
-                      FROM (SELECT DISTINCT l.subject_id FROM live l WHERE l.ord = ask.ord) consenting
-                      JOIN subjects s ON s.id = consenting.subject_id
-                      LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json) AS subjects
+            ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects
      FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
     [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
   );
   const byOrd = new Map(rows.map((r) => [r.ord, r]));
   return asks.map((ask, ord) => snapshotFrom(ask.partnerId, byOrd.get(ord)));
 }
+
+/** The consenting subjects' records, read with the facts when the local store is the score source. */
+const SUBJECT_DATA = `COALESCE((SELECT json_agg(json_build_object(
+                        'id', s.id, 'identity_verified', s.identity_verified, 'identity_level', s.identity_level,
+                        'identity_verified_at', s.identity_verified_at, 'value', ss.value, 'band', ss.band,
+                        'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
+                        'as_of', ss.as_of, 'model', ss.model))
+                      FROM (SELECT DISTINCT l.subject_id FROM live l WHERE l.ord = ask.ord) consenting
+                      JOIN subjects s ON s.id = consenting.subject_id
+                      LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json)`;
 
 interface SnapshotRow {
   /** Null when the partner does not exist. */
@@ -103,8 +107,8 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
 export class AccessSnapshotReader {
   private readonly reads: Coalescer<SnapshotAsk, AccessSnapshot>;
 
-  constructor(db: Sql) {
-    this.reads = new Coalescer((asks) => loadAccessSnapshots(db, asks));
+  constructor(db: Sql, options: { withSubjectData: boolean } = { withSubjectData: true }) {
+    this.reads = new Coalescer((asks) => loadAccessSnapshots(db, asks, options.withSubjectData));
   }
 
   /** `joined` learns how many requests share the statement (tracing). */

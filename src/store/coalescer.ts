@@ -24,8 +24,14 @@ export class Coalescer<In, Out> {
   private queued: Queued<In, Out>[] = [];
   private running = false;
 
-  /** `run` gets the inputs in submission order and must return one output per input, in the same order. */
-  constructor(private readonly run: (inputs: In[]) => Promise<Out[]>) {}
+  /**
+   * `run` gets the inputs in submission order and must return one output per input, in the same order.
+   * `isolate` says whether a failed group is worth re-running caller by caller (see runAlone).
+   */
+  constructor(
+    private readonly run: (inputs: In[]) => Promise<Out[]>,
+    private readonly isolate: (err: unknown) => boolean = (err) => !(err instanceof StoreUnavailableError),
+  ) {}
 
   submit(input: In, joined?: GroupListener): Promise<Out> {
     return new Promise((resolve, reject) => {
@@ -61,7 +67,7 @@ export class Coalescer<In, Out> {
           const outputs = await this.run(batch.map((b) => b.input));
           batch.forEach((b, i) => b.resolve(outputs[i]!));
         } catch (err) {
-          if (batch.length > 1 && !(err instanceof StoreUnavailableError)) await this.runAlone(batch);
+          if (batch.length > 1 && this.isolate(err)) await this.runAlone(batch);
           else for (const b of batch) b.reject(err);
         }
       }

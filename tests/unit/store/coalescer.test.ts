@@ -83,4 +83,27 @@ describe('Coalescer', () => {
     for (const outcome of await Promise.all(group)) expect(outcome).toBeInstanceOf(StoreUnavailableError);
     expect(runs).toEqual([[1], [2, 3]]);
   });
+
+  it('re-runs callers alone only for the failures its owner says are worth it', async () => {
+    const runs: number[][] = [];
+    let gate: () => void = () => {};
+    const c = new Coalescer<number, number>(
+      async (inputs) => {
+        runs.push(inputs);
+        if (runs.length === 1) {
+          await new Promise<void>((r) => (gate = r));
+          return inputs;
+        }
+        throw new Error('upstream down');
+      },
+      () => false,
+    );
+    const first = c.submit(1);
+    await new Promise((r) => setTimeout(r, 0));
+    const group = [c.submit(2), c.submit(3)].map((p) => p.catch((e: Error) => e.message));
+    gate();
+    await first;
+    expect(await Promise.all(group)).toEqual(['upstream down', 'upstream down']);
+    expect(runs).toEqual([[1], [2, 3]]);
+  });
 });
