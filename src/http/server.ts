@@ -50,7 +50,14 @@ export async function createServer(services: Services, options: ServerOptions = 
     trustProxy: true,
     bodyLimit: BODY_LIMIT_BYTES,
   });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        // Deadlines: a Redis that is down or slow must not hold a request; the rate limit falls back to this process's own.
+        enableOfflineQueue: false,
+        connectTimeout: 1000,
+        commandTimeout: 250,
+      }) : undefined;
   redis?.on('error', (err) => services.logger.warn({ err }, 'redis error'));
   const externalVerifier = options.externalVerifier ?? createExternalVerifier(config.trustedIssuers, services.clock, config.issuer);
   registerRequestTelemetry(app, services);
