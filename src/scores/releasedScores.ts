@@ -39,12 +39,14 @@ export class ReleasedScores {
       labelNames: ['partner', 'reason'],
       registers: [deps.registry],
     });
-    new Gauge({
+    let counted = 0;
+    new Counter({
       name: 'consentry_source_requests_total',
       help: 'Requests sent to the upstream score service since start (probes included)',
       registers: [deps.registry],
       collect() {
-        this.set(source.requestsSent);
+        this.inc(Math.max(0, source.requestsSent - counted));
+        counted = source.requestsSent;
       },
     });
   }

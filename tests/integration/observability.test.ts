@@ -182,6 +182,8 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       consentry_graphql_request_duration_seconds: 'histogram',
       consentry_oauth_token_request_duration_seconds: 'histogram',
       consentry_refusals_total: 'counter',
+      consentry_source_fetch_failures_total: 'counter',
+      consentry_source_requests_total: 'counter',
     });
     expect(text).not.toContain('code=""');
     expect(sample(text, 'consentry_audit_chain_head_age_seconds')).toBeGreaterThanOrEqual(0);
