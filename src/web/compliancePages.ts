@@ -28,7 +28,7 @@ const EVENTS_PER_PAGE = 50;
  */
 export function registerCompliancePages(app: FastifyInstance, services: Services, options: WebOptions): void {
   const officerSession = async (request: FastifyRequest, reply: FastifyReply): Promise<WebSession | undefined> => {
-    const session = await readSession(request, services, options.externalVerifier);
+    const session = await readSession(request, services, options.authenticators);
     if (!session) {
       const next = encodeURIComponent(request.url).replace(/%2F/g, '/');
       await reply.redirect(`/signin?next=${next}`, 302);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ExternalTokenVerifier } from '../auth/authenticate.js';
+import type { Authenticators, ExternalTokenVerifier } from '../auth/authenticate.js';
 import type { Services } from '../services.js';
 import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
@@ -8,6 +8,7 @@ import { registerSignIn } from './signIn.js';
 
 export interface WebOptions {
   externalVerifier?: ExternalTokenVerifier;
+  authenticators: Authenticators;
 }
 
 /** The server-rendered pages: sign-in, consent approval and "my data", compliance. */

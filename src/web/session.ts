@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, type ExternalTokenVerifier } from '../auth/authenticate.js';
+import { authenticate, type Authenticators } from '../auth/authenticate.js';
 import type { Principal } from '../auth/principal.js';
 import type { Services } from '../services.js';
 
@@ -22,12 +22,12 @@ export interface WebSession {
 export async function readSession(
   request: FastifyRequest,
   services: Services,
-  externalVerifier?: ExternalTokenVerifier,
+  authenticators: Authenticators,
 ): Promise<WebSession | undefined> {
   const token = request.cookies[SESSION_COOKIE];
   if (!token) return undefined;
   try {
-    const principal = await authenticate(`Bearer ${token}`, services.tokens, externalVerifier);
+    const principal = await authenticate({ authorization: `Bearer ${token}`, method: request.method, url: request.url }, authenticators);
     if (principal?.kind !== 'user') return undefined;
     return { principal, csrfToken: csrfTokenFor(token) };
   } catch {

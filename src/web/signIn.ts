@@ -38,7 +38,7 @@ export function registerSignIn(app: FastifyInstance, services: Services, options
     const expected = request.cookies[SIGNIN_CSRF_COOKIE];
     if (!expected || form.csrf !== expected) return sendBadForm(reply, request, lang);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    const principal = await authenticate(`Bearer ${token}`, services.tokens, options.externalVerifier).catch(() => undefined);
+    const principal = await authenticate({ authorization: `Bearer ${token}`, method: request.method, url: request.url }, options.authenticators).catch(() => undefined);
     if (principal?.kind !== 'user') return signInPage(request, reply, lang, next, 401, messagesFor(lang).tokenInvalid);
     startSession(reply, token, services, secureCookies);
     reply.clearCookie(SIGNIN_CSRF_COOKIE, { path: '/signin' });
@@ -47,7 +47,7 @@ export function registerSignIn(app: FastifyInstance, services: Services, options
 
   app.post('/signout', async (request, reply) => {
     const lang = pageLanguage(request, reply);
-    const session = await readSession(request, services, options.externalVerifier);
+    const session = await readSession(request, services, options.authenticators);
     if (session && !csrfMatches(session, formOf(request).csrf)) return sendBadForm(reply, request, lang, session);
     clearSessionCookie(reply);
     return reply.redirect('/signin', 303);

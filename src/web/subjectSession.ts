@@ -14,7 +14,7 @@ export async function requireSubject(
   services: Services,
   options: WebOptions,
 ): Promise<WebSession | undefined> {
-  const session = await readSession(request, services, options.externalVerifier);
+  const session = await readSession(request, services, options.authenticators);
   if (session?.principal.roles.has('subject')) return session;
   const back = request.method === 'GET' ? request.url : new URL(request.url, 'http://page.invalid').pathname;
   await reply.redirect(`/signin?next=${encodeURIComponent(back)}`, 303);
