@@ -5,11 +5,10 @@ import { SIGNING_ALG } from '../auth/signingKeys.js';
 import { handleTokenRequest } from '../auth/tokenEndpoint.js';
 import { isConsentryError } from '../errors.js';
 import { listCategories } from '../store/registries.js';
+import { PARTNER_DOCS_PATH } from '../web/partnerDocsPage.js';
 import type { Services } from '../services.js';
 
 export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
-/** The partners' guide: what `service_documentation` and `resource_documentation` point to. */
-export const PARTNER_DOCS_PATH = '/docs/partners';
 
 /**
  * The authorization-server side (RFC 8414 metadata, the token endpoint, the

@@ -4,6 +4,7 @@ import type { Services } from '../services.js';
 import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
 import { registerDemoCallback } from './demoCallback.js';
+import { registerPartnerDocsPage } from './partnerDocsPage.js';
 import { registerSignIn } from './signIn.js';
 
 export interface WebOptions {
@@ -17,4 +18,5 @@ export async function registerWebRoutes(app: FastifyInstance, services: Services
   registerConsentPages(app, services, options);
   registerCompliancePages(app, services, options);
   registerDemoCallback(app, services);
+  registerPartnerDocsPage(app, services);
 }
