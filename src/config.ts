@@ -12,8 +12,8 @@ export interface TrustedIssuer {
   /**
    * The gateway's client id at this issuer. When set, subjects can sign in to
    * the pages through it (authorization code + PKCE, redirect URI
-   * `<CONSENTRY_ISSUER>/signin/oidc/callback`), and ID tokens whose `aud` is
-   * this client id are accepted as well.
+   * `<CONSENTRY_ISSUER>/signin/oidc/callback`). The ID token only starts a
+   * page session; it is never accepted as an API bearer token.
    */
   clientId?: string;
   /** The client secret for a confidential client; omit for a public client (PKCE only). */

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { authenticate, schemeOf, type ExternalTokenVerifier } from '../auth/authenticate.js';
 import { DpopProofVerifier } from '../auth/dpopProof.js';
+import { SignedStatements } from '../auth/signedStatements.js';
 import { databaseReplayCache, redisReplayCache } from '../auth/proofReplayCache.js';
 import { pruneUsedAssertions } from '../auth/tokenEndpoint.js';
 import { wwwAuthenticate } from '../auth/wwwAuthenticate.js';
@@ -163,7 +164,7 @@ export async function createServer(services: Services, options: ServerOptions = 
     },
   });
 
-  await registerWebRoutes(app, services, { externalVerifier, authenticators });
+  await registerWebRoutes(app, { services, authenticators, statements: new SignedStatements(services.keys, config.issuer, services.clock) });
 
   const pruneTimer = setInterval(() => {
     pruneUsedAssertions(services.db, services.clock()).catch((err) => services.logger.warn({ err }, 'pruning used assertions failed'));

@@ -5,28 +5,27 @@ import { verifyReceipt } from '../consent/receipts.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
 import { consentStatus, listMyConsents } from '../consent/subjectConsents.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import type { Services } from '../services.js';
 import { findConsent, type ConsentRecord } from '../store/consents.js';
 import { listPendingRequestsOf } from '../store/consentRequests.js';
 import { findPartner } from '../store/partners.js';
 import { messagesFor } from './i18n.js';
-import { pageLanguage } from './language.js';
 import { myDataBody, receiptBody, revokeConfirmBody, type ConsentRow } from './myDataView.js';
 import { pageNav, sendBadForm, sendNotFound, sendPage } from './pageReply.js';
 import { registryText } from './registryText.js';
-import type { WebOptions } from './routes.js';
+import type { WebDeps } from './webDeps.js';
 import { csrfMatches, type WebSession } from './session.js';
-import { requireSubject, subjectIdOf } from './subjectSession.js';
+import { requireSubject, subjectIdOf } from './pagePreamble.js';
 
 const ACCESS_LOG_PAGE_SIZE = 20;
 
 /** The subject's own page: consents, who read what, revocation with confirmation, receipts. */
-export function registerMyDataPages(app: FastifyInstance, services: Services, options: WebOptions): void {
+export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
+  const { services } = web;
   const deps = consentDepsOf(services);
 
   app.get('/me', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const subjectId = subjectIdOf(session);
     const query = request.query as Record<string, unknown>;
@@ -58,8 +57,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/consents/:consentId/revoke', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);
@@ -72,8 +71,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.post<{ Params: { consentId: string } }>('/me/consents/:consentId/revoke', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     if (!csrfMatches(session, (request.body as Record<string, unknown> | undefined)?.csrf)) return sendBadForm(reply, request, lang, session);
     const consentId = request.params.consentId;
@@ -89,8 +88,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/receipts/:consentId', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);
@@ -102,8 +101,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/receipts/:consentId/download', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../services.js';
+import type { WebDeps } from './webDeps.js';
 import { html } from './html.js';
-import { pageLanguage } from './language.js';
 import { pageNav, sendPage } from './pageReply.js';
 
 export const PARTNER_DOCS_PATH = '/docs/partners';
@@ -11,10 +10,10 @@ export const PARTNER_DOCS_PATH = '/docs/partners';
  * `resource_documentation` point to: what a partner's developer needs to
  * connect, with the URLs of this very deployment.
  */
-export function registerPartnerDocsPage(app: FastifyInstance, services: Services): void {
+export function registerPartnerDocsPage(app: FastifyInstance, { services }: WebDeps): void {
   const issuer = services.config.issuer;
   app.get(PARTNER_DOCS_PATH, async (request, reply) => {
-    const lang = pageLanguage(request, reply);
+    const { lang } = request.page;
     return sendPage(reply, 200, {
       title: 'Consentry for partners',
       lang,
