@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { approveConsentRequest } from '../consent/approveConsentRequest.js';
 import { consentDepsOf } from '../consent/consentDeps.js';
-import { readConsentRequest } from '../consent/consentRequests.js';
+import { readConsentRequest, type ConsentRequestRecord } from '../consent/consentRequests.js';
 import { declineConsentRequest } from '../consent/declineConsentRequest.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import type { ConsentRequestRecord } from '../store/consentRequests.js';
-import { findPartner } from '../store/partners.js';
+import { partnerProfile } from '../partners/partnerDirectory.js';
 import { consentPageBody, decisionResultBody } from './consentPageView.js';
 import { messagesFor, type Lang } from './i18n.js';
 import { pageNav, sendBadForm, sendNotFound, sendPage } from './pageReply.js';
@@ -56,7 +55,7 @@ export function registerConsentPages(app: FastifyInstance, web: WebDeps): void {
       }
       const decided = (await readConsentRequest(deps, requestId, { subjectId }))!;
       if (decided.redirectUri) return reply.redirect(partnerReturnUrl(decided.redirectUri, requestId, outcome), 303);
-      const partner = (await findPartner(services.db, decided.partnerId))!;
+      const partner = (await partnerProfile(services.db, decided.partnerId))!;
       const m = messagesFor(lang);
       return sendPage(reply, 200, { title: m.resultTitle, lang, nav: pageNav(request, lang, session), body: decisionResultBody(m, partner, outcome) });
     } catch (err) {
@@ -75,7 +74,7 @@ export function registerConsentPages(app: FastifyInstance, web: WebDeps): void {
     reply: FastifyReply,
     view: { lang: Lang; session: WebSession; consentRequest: ConsentRequestRecord; ticked: readonly string[]; status: number; error?: string },
   ) {
-    const partner = await findPartner(services.db, view.consentRequest.partnerId);
+    const partner = await partnerProfile(services.db, view.consentRequest.partnerId);
     if (!partner) return sendNotFound(reply, request, view.lang, view.session);
     const m = messagesFor(view.lang);
     const body = consentPageBody({

@@ -3,11 +3,9 @@ import { subjectAccessLog, type AccessLogPage } from '../consent/accessLog.js';
 import { consentDepsOf } from '../consent/consentDeps.js';
 import { verifyReceipt } from '../consent/receipts.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
-import { consentStatus, listMyConsents } from '../consent/subjectConsents.js';
+import { consentStatus, findMyConsent, listMyConsents, listMyPendingRequests, type ConsentRecord } from '../consent/subjectConsents.js';
+import { partnerNames } from '../partners/partnerDirectory.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import { findConsent, type ConsentRecord } from '../store/consents.js';
-import { listPendingRequestsOf } from '../store/consentRequests.js';
-import { findPartner } from '../store/partners.js';
 import { messagesFor } from './i18n.js';
 import { myDataBody, receiptBody, revokeConfirmBody, type ConsentRow } from './myDataView.js';
 import { pageNav, sendBadForm, sendNotFound, sendPage } from './pageReply.js';
@@ -35,7 +33,7 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
       listMyConsents(deps, subjectId, true),
       accessLogPage(subjectId, after),
       registryText(services.db, lang),
-      listPendingRequestsOf(services.db, subjectId, now),
+      listMyPendingRequests(deps, subjectId),
     ]);
     const partnerNames = await namesOf([...consents, ...pending].map((c) => c.partnerId));
     const rows: ConsentRow[] = consents.map((c) => ({ consent: c, status: consentStatus(c, now), partnerName: partnerNames.get(c.partnerId) ?? c.partnerId }));
@@ -113,16 +111,8 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
       .send(consent.receipt);
   });
 
-  async function ownConsent(session: WebSession, consentId: string): Promise<ConsentRecord | undefined> {
-    const consent = await findConsent(services.db, consentId);
-    return consent && consent.subjectId === subjectIdOf(session) ? consent : undefined;
-  }
-
-  async function namesOf(partnerIds: string[]): Promise<Map<string, string>> {
-    const ids = [...new Set(partnerIds)];
-    const partners = await Promise.all(ids.map((id) => findPartner(services.db, id)));
-    return new Map(partners.flatMap((p) => (p ? [[p.id, p.name] as [string, string]] : [])));
-  }
+  const ownConsent = (session: WebSession, consentId: string): Promise<ConsentRecord | undefined> => findMyConsent(deps, subjectIdOf(session), consentId);
+  const namesOf = (partnerIds: string[]) => partnerNames(services.db, partnerIds);
 
   /** An unreadable cursor (edited by hand, or from an old link) shows the newest page rather than an error. */
   async function accessLogPage(subjectId: string, after: string | null): Promise<AccessLogPage> {
