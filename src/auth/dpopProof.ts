@@ -101,7 +101,8 @@ function withoutQuery(url: string): string | undefined {
 
 function describeProofFailure(err: unknown): string {
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The DPoP proof algorithm is not accepted; use an asymmetric algorithm.';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `The DPoP proof's "${err.claim}" claim is not acceptable (${err.reason}).`;
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'typ') return 'The DPoP proof must have the header typ dpop+jwt.';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `The DPoP proof's "${err.claim}" claim is missing or not acceptable.`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The DPoP proof signature does not verify with its jwk.';
   if (err instanceof joseErrors.JWTExpired) return 'The DPoP proof has expired.';
   return 'The DPoP proof is malformed: it must be a JWT of typ dpop+jwt carrying its public key in jwk.';
