@@ -5,6 +5,7 @@ import { updatePartner } from '../../src/store/partners.js';
 import { createTestPartner, partnerToken, startGateway, type TestGateway, type TestPartner } from '../fixtures/gateway.js';
 import { dpopKey, dpopProof, type DpopKey } from '../fixtures/dpop.js';
 import { STORE_KINDS } from '../fixtures/stores.js';
+import { REQUEST_CONSENT } from '../fixtures/consentScenario.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 const QUERY = JSON.stringify({ query: '{ __typename }' });
@@ -152,6 +153,27 @@ describe.each(STORE_KINDS)('DPoP-bound partner tokens (RFC 9449) with oauth4weba
       expect(await callGraphql(gw.url, `Bearer ${token}`)).toEqual(expected);
       expect(await callGraphql(gw.url, `Bearer ${token}`, await dpopProof(key, { htm: 'POST', htu: htu(), accessToken: token }))).toEqual(expected);
     });
+  });
+
+  it('guards the partner mutations the same way: requestConsent needs the proof too', async () => {
+    const p = await partnerClient(gw.url, partner);
+    const { access_token } = await p.grant();
+    const mutation = JSON.stringify({
+      query: REQUEST_CONSENT,
+      variables: { input: { subjectId: 'dpop-subject', purpose: 'deposit_waiver', categories: ['score.band'], durationDays: 30 } },
+    });
+    const asBearer = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
+      body: mutation,
+    });
+    expect(asBearer.status).toBe(401);
+    const res = await oauth.protectedResourceRequest(access_token, 'POST', new URL(`${gw.url}/graphql`), new Headers({ 'content-type': 'application/json' }), mutation, {
+      DPoP: p.DPoP,
+      ...insecure,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ data: { requestConsent: { status: 'PENDING' } } });
   });
 
   it('answers a request without credentials with both challenges and no error code (RFC 6750 section 3.1)', async () => {
