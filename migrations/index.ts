@@ -1,7 +1,16 @@
 import { Initial1764000000000 } from './1764000000000-Initial.js';
 import { AuditAppendOnly1764000000001 } from './1764000000001-AuditAppendOnly.js';
 import { PartnerTokenIssuance1764000000002 } from './1764000000002-PartnerTokenIssuance.js';
+import { PartnerDpop1764000000010 } from './1764000000010-PartnerDpop.js';
+import { GatewaySettings1764000000011 } from './1764000000011-GatewaySettings.js';
 import { AuditAppendSequencer1764000000040 } from './1764000000040-AuditAppendSequencer.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
-export const migrations = [Initial1764000000000, AuditAppendOnly1764000000001, PartnerTokenIssuance1764000000002, AuditAppendSequencer1764000000040];
+export const migrations = [
+  Initial1764000000000,
+  AuditAppendOnly1764000000001,
+  PartnerTokenIssuance1764000000002,
+  PartnerDpop1764000000010,
+  GatewaySettings1764000000011,
+  AuditAppendSequencer1764000000040,
+];

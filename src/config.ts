@@ -12,8 +12,8 @@ export interface TrustedIssuer {
   /**
    * The gateway's client id at this issuer. When set, subjects can sign in to
    * the pages through it (authorization code + PKCE, redirect URI
-   * `<CONSENTRY_ISSUER>/signin/oidc/callback`), and ID tokens whose `aud` is
-   * this client id are accepted as well.
+   * `<CONSENTRY_ISSUER>/signin/oidc/callback`). The ID token only starts a
+   * page session; it is never accepted as an API bearer token.
    */
   clientId?: string;
   /** The client secret for a confidential client; omit for a public client (PKCE only). */
@@ -49,7 +49,14 @@ export interface Config {
     | { kind: 'pglite'; dataDir: string; statementTimeoutMs: number };
   /** Past these a request fails closed (503), and shutdown stops waiting and exits non-zero. */
   deadlines: { requestMs: number; shutdownMs: number };
+  /** The gateway's public base URL: `iss` and `aud` of its tokens, and the origin DPoP proofs name. */
   issuer: string;
+  /**
+   * False when CONSENTRY_ISSUER was not set (development and tests only):
+   * then CLI commands adopt the issuer the server last recorded, instead of
+   * guessing one from their own PORT.
+   */
+  issuerExplicit: boolean;
   trustedIssuers: TrustedIssuer[];
   redisUrl?: string;
   logLevel: string;
@@ -269,6 +276,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = result.data;
+  // Tokens, receipts and exports carry the issuer; a production guess (localhost) would make every one of them unverifiable.
+  if (e.NODE_ENV === 'production' && !e.CONSENTRY_ISSUER) {
+    throw new ConfigError(['CONSENTRY_ISSUER must be set when NODE_ENV=production: the public https URL partners reach the gateway at']);
+  }
   const { source: scoreSource, problems } = scoreSourceFrom(e);
   if (!scoreSource) throw new ConfigError(problems);
   const port = e.PORT;
@@ -288,6 +299,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     deadlines: { requestMs: e.CONSENTRY_REQUEST_TIMEOUT_MS, shutdownMs: e.CONSENTRY_SHUTDOWN_TIMEOUT_MS },
     issuer: (e.CONSENTRY_ISSUER ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    issuerExplicit: e.CONSENTRY_ISSUER !== undefined,
     trustedIssuers: e.CONSENTRY_TRUSTED_ISSUERS,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,

@@ -33,9 +33,23 @@ export abstract class ConsentryError extends Error {
   }
 }
 
+/** The `error` of a WWW-Authenticate challenge (RFC 6750 section 3.1, RFC 9449 section 7.1). */
+export type ChallengeError = 'invalid_request' | 'invalid_token' | 'invalid_dpop_proof';
+
 export class UnauthenticatedError extends ConsentryError {
   readonly code = 'UNAUTHENTICATED';
   override readonly httpStatus = 401;
+
+  /**
+   * @param challengeError what the challenge names; null when no credential
+   * was sent at all (RFC 6750 section 3.1: then no error code).
+   */
+  constructor(
+    message: string,
+    readonly challengeError: ChallengeError | null = 'invalid_token',
+  ) {
+    super(message);
+  }
 }
 
 export class ForbiddenError extends ConsentryError {

@@ -3,6 +3,7 @@ import { GatewayTokens } from './auth/gatewayTokens.js';
 import { SigningKeys } from './auth/signingKeys.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { settleIssuer } from './gatewayIssuer.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readAuditAges } from './audit/auditAges.js';
@@ -37,16 +38,17 @@ export interface ServiceOptions extends OpenOptions {
   spanExporter?: TracingOptions['exporter'];
 }
 
-export async function createServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+export async function createServices(givenConfig: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(givenConfig.logLevel);
   const db =
     options.db ??
-    (await openDatabase(config.database, {
+    (await openDatabase(givenConfig.database, {
       ...options,
       // A connection the store dropped is discarded and replaced; the process only notes it.
       onError: (err) => logger.warn({ err: (err as Error).message }, 'store connection error'),
     }));
+  const config = await settleIssuer(db, givenConfig, options.role === 'serve' ? 'serve' : 'command', clock());
   const keys = new SigningKeys(db, clock);
   await keys.load();
   const auditLog = new AuditLog(db);

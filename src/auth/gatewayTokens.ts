@@ -32,12 +32,16 @@ export class GatewayTokens {
     private readonly clock: Clock,
   ) {}
 
-  /** An RFC 9068 access token for a partner. */
-  async issueAccessToken(clientId: string, scopes: readonly string[]): Promise<{ token: string; expiresIn: number; jti: string; issuedAt: Date }> {
+  /** An RFC 9068 access token for a partner; bound to a DPoP key (RFC 9449 section 6) when `jkt` is given. */
+  async issueAccessToken(
+    clientId: string,
+    scopes: readonly string[],
+    jkt?: string,
+  ): Promise<{ token: string; expiresIn: number; jti: string; issuedAt: Date }> {
     const key = await this.keys.signingKey();
     const now = Math.floor(this.clock().getTime() / 1000);
     const jti = randomUUID();
-    const token = await new SignJWT({ scope: scopes.join(' '), client_id: clientId })
+    const token = await new SignJWT({ scope: scopes.join(' '), client_id: clientId, ...(jkt ? { cnf: { jkt } } : {}) })
       .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.issuer)
       .setSubject(clientId)
@@ -112,6 +116,7 @@ export class GatewayTokens {
           throw new UnauthenticatedError('The access token has no valid client_id.');
         }
         const scope = typeof payload.scope === 'string' ? payload.scope : '';
+        const jkt = (payload.cnf as { jkt?: unknown } | undefined)?.jkt;
         return {
           expiresAtMs: payload.exp! * 1000,
           principal: {
@@ -119,6 +124,7 @@ export class GatewayTokens {
             partnerId: payload.client_id,
             scopes: new Set(scope.split(' ').filter(Boolean)),
             tokenId: String(payload.jti ?? ''),
+            ...(typeof jkt === 'string' ? { jkt } : {}),
           },
         };
       }

@@ -1,7 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import { BadUserInputError } from '../errors.js';
-import { ASSERTION_ALGORITHMS } from './tokenEndpoint.js';
+import { ASSERTION_ALGORITHMS } from './algorithms.js';
 
 /** JWK members that only a private (or secret) key has. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;

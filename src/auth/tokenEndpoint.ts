@@ -3,16 +3,23 @@ import type { Clock } from '../clock.js';
 import { MAX_ID_LENGTH, stringProblem } from '../inputStrings.js';
 import type { Database } from '../store/database.js';
 import { findPartner, recordTokenIssued } from '../store/partners.js';
+import { ASSERTION_ALGORITHMS } from './algorithms.js';
+import { InvalidDpopProofError, type DpopProofVerifier } from './dpopProof.js';
 import type { GatewayTokens } from './gatewayTokens.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** RFC 7523 leaves the bound to us; five minutes, as the contract says. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 5 * 60;
 const CLOCK_SKEW_SECONDS = 30;
-/** Asymmetric algorithms only: an HS* assertion would let anyone holding the public key forge one. */
-export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'];
 
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'unauthorized_client' | 'unsupported_grant_type';
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_dpop_proof';
 
 export interface OAuthResponse {
   status: number;
@@ -25,6 +32,9 @@ export interface TokenEndpointDeps {
   clock: Clock;
   issuer: string;
   tokenEndpointUrl: string;
+  dpop: DpopProofVerifier;
+  /** The request's DPoP header(s), if any (RFC 9449 section 5). */
+  dpopProof?: string | string[];
 }
 
 const oauthError = (status: number, error: OAuthErrorCode, description: string): OAuthResponse => ({
@@ -110,10 +120,23 @@ export async function handleTokenRequest(form: Record<string, unknown>, deps: To
   if (outside.length) return oauthError(400, 'invalid_scope', `Not approved for this client: ${outside.join(' ')}.`);
   if (!granted.length) return oauthError(400, 'invalid_scope', 'This client has no approved scopes.');
 
-  const { token, expiresIn, jti, issuedAt } = await deps.tokens.issueAccessToken(clientId, granted);
+  // Checked after client authentication, so an unauthenticated caller cannot fill the proof replay cache.
+  let jkt: string | undefined;
+  if (deps.dpopProof !== undefined) {
+    try {
+      ({ jkt } = await deps.dpop.verify(deps.dpopProof, { method: 'POST', url: deps.tokenEndpointUrl }));
+    } catch (err) {
+      if (err instanceof InvalidDpopProofError) return oauthError(400, 'invalid_dpop_proof', err.message);
+      throw err;
+    }
+  } else if (partner.dpop === 'required') {
+    return oauthError(400, 'invalid_request', 'This client must send a DPoP proof (RFC 9449): its access tokens are sender-constrained.');
+  }
+
+  const { token, expiresIn, jti, issuedAt } = await deps.tokens.issueAccessToken(clientId, granted, jkt);
   // Recorded before the token leaves, so `partner show` never misses one that was handed out.
   await recordTokenIssued(deps.db, { partnerId: clientId, jti, scopes: granted, issuedAt, expiresAt: new Date(issuedAt.getTime() + expiresIn * 1000) });
-  return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope: granted.join(' ') } };
+  return { status: 200, body: { access_token: token, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: expiresIn, scope: granted.join(' ') } };
 }
 
 /** Used assertions only matter until they expire; called periodically. */

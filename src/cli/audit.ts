@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { settleIssuer } from '../gatewayIssuer.js';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { JSONWebKeySet } from 'jose';
@@ -46,7 +47,8 @@ export function registerAudit(program: Command): void {
         const filter = { from: isoOption('--from', opts.from), to: isoOption('--to', opts.to) };
         const config = configFromEnv();
         await withDatabase(async (db) => {
-          const chunks = exportAudit(db, { format: opts.format as ExportFormat, filter, issuer: config.issuer, now: systemClock() });
+          const { issuer } = await settleIssuer(db, config, 'command', systemClock());
+          const chunks = exportAudit(db, { format: opts.format as ExportFormat, filter, issuer, now: systemClock() });
           await writeToStdout(Readable.from(chunks));
         });
       } catch (err) {
@@ -61,8 +63,8 @@ export function registerAudit(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       try {
         const config = configFromEnv();
-        const checkpoint = await withDatabase((db) =>
-          writeCheckpoint({ db, keys: new SigningKeys(db, systemClock), clock: systemClock, issuer: config.issuer }),
+        const checkpoint = await withDatabase(async (db) =>
+          writeCheckpoint({ db, keys: new SigningKeys(db, systemClock), clock: systemClock, issuer: (await settleIssuer(db, config, 'command', systemClock())).issuer }),
         );
         printResult(
           processIO,

@@ -4,7 +4,7 @@ import type { JSONWebKeySet } from 'jose';
 import { jwksKids, parsePartnerJwks } from '../auth/partnerJwks.js';
 import { changePartner, registerPartner as registerNewPartner } from '../partners/partnerAdmin.js';
 import { partnerOverview, type PartnerOverview } from '../partners/partnerOverview.js';
-import { listPartners, type Partner, type PartnerChanges } from '../store/partners.js';
+import { DPOP_MODES, listPartners, type DpopMode, type Partner, type PartnerChanges } from '../store/partners.js';
 import { commaList, printResult, UsageError } from './output.js';
 import { operatorId, runCommand, withServices } from './runCommand.js';
 
@@ -16,6 +16,7 @@ interface CreateOptions {
   jwks: string;
   contact?: string;
   redirectUris?: string;
+  dpop?: DpopMode;
   json?: boolean;
 }
 
@@ -26,6 +27,7 @@ interface UpdateOptions {
   purposes?: string;
   jwks?: string;
   redirectUris?: string;
+  dpop?: DpopMode;
   suspend?: boolean;
   activate?: boolean;
   json?: boolean;
@@ -44,6 +46,7 @@ export function registerPartner(program: Command): void {
     .requiredOption('--jwks <file>', 'JSON file {"keys": [...]} with the public keys its client assertions are signed with')
     .option('--contact <contact>', 'who to call about this partner')
     .option('--redirect-uris <u1,u2>', 'where consent pages may send subjects back to (https, or http://localhost)')
+    .addOption(dpopOption())
     .option('--json', 'machine-readable output (the output is JSON either way)')
     .action((opts: CreateOptions) =>
       runCommand(opts.json, async (io) => {
@@ -59,6 +62,7 @@ export function registerPartner(program: Command): void {
               purposes: commaList(opts.purposes),
               jwks,
               redirectUris: opts.redirectUris ? commaList(opts.redirectUris) : [],
+              dpop: opts.dpop ?? 'optional',
             },
             { type: 'operator', id: operatorId() },
           ),
@@ -78,6 +82,7 @@ export function registerPartner(program: Command): void {
     .option('--purposes <p,q>', 'replace the approved purposes')
     .option('--jwks <file>', 'replace the public keys (JSON file {"keys": [...]})')
     .option('--redirect-uris <u1,u2>', 'replace the redirect URIs')
+    .addOption(dpopOption())
     .addOption(new Option('--suspend', 'refuse its tokens and queries from now on').conflicts('activate'))
     .addOption(new Option('--activate', 'lift a suspension'))
     .option('--json', 'machine-readable output')
@@ -91,9 +96,10 @@ export function registerPartner(program: Command): void {
           jwks: opts.jwks ? await readJwksFile(opts.jwks) : undefined,
           redirectUris: opts.redirectUris !== undefined ? commaList(opts.redirectUris) : undefined,
           status: opts.suspend ? 'suspended' : opts.activate ? 'active' : undefined,
+          dpop: opts.dpop,
         };
         if (Object.values(changes).every((v) => v === undefined)) {
-          throw new UsageError('nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --suspend, --activate');
+          throw new UsageError('nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate');
         }
         const { partner: updated, changed } = await withServices((services) =>
           changePartner(services, id, changes, { type: 'operator', id: operatorId() }),
@@ -148,8 +154,17 @@ function partnerSummary(p: Partner) {
     purposes: p.purposes,
     redirectUris: p.redirectUris,
     status: p.status,
+    dpop: p.dpop,
     kids: jwksKids(p.jwks),
   };
+}
+
+/** RFC 9449 sender-constrained tokens; `required` is what FAPI 2.0 asks of a confidential client. */
+function dpopOption(): Option {
+  return new Option(
+    '--dpop <mode>',
+    'DPoP-bound tokens: "required" refuses token requests without a DPoP proof; "optional" (the default) binds a token when a proof is sent',
+  ).choices(DPOP_MODES);
 }
 
 async function readJwksFile(file: string): Promise<JSONWebKeySet> {
@@ -208,6 +223,7 @@ function describePartner(p: ReturnType<typeof partnerDetails>): string {
     `  scopes         ${p.scopes.join(', ')}`,
     `  purposes       ${p.purposes.join(', ')}`,
     `  redirect URIs  ${p.redirectUris.join(', ') || none}`,
+    `  DPoP           ${p.dpop === 'required' ? 'required (tokens are sender-constrained)' : 'optional (bound when a proof is sent)'}`,
     `  keys           ${p.keys.map((k) => `${k.kid} (${k.algorithms.join('/') || k.kty})`).join(', ')}`,
     `  last token     ${p.lastToken ? `issued ${p.lastToken.issuedAt} for ${p.lastToken.scopes.join(' ')}, expires ${p.lastToken.expiresAt}` : 'never issued'}`,
     `  last 24 hours  ${p.lastDay.requests} requests, ${p.lastDay.distinctSubjects} subjects; ${p.lastDay.releasedEvents} decisions released data, ${p.lastDay.deniedEvents} denied some`,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { BadUserInputError, NotFoundError, PartnerSuspendedError } from '../errors.js';
 import { expireConsentRequest, findConsentRequest, insertConsentRequest, type ConsentRequestRecord } from '../store/consentRequests.js';
 import { checkConsentTerms } from './consentTerms.js';
+
+export type { ConsentRequestRecord };
 import type { ConsentDeps } from './grantConsent.js';
 
 /** How long a subject has to answer a request before it lapses. */

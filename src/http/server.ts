@@ -4,8 +4,12 @@ import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { authenticate, type ExternalTokenVerifier } from '../auth/authenticate.js';
-import { handleTokenRequest, pruneUsedAssertions } from '../auth/tokenEndpoint.js';
+import { authenticate, schemeOf, type ExternalTokenVerifier } from '../auth/authenticate.js';
+import { DpopProofVerifier } from '../auth/dpopProof.js';
+import { SignedStatements } from '../auth/signedStatements.js';
+import { databaseReplayCache, redisReplayCache } from '../auth/proofReplayCache.js';
+import { pruneUsedAssertions } from '../auth/tokenEndpoint.js';
+import { wwwAuthenticate } from '../auth/wwwAuthenticate.js';
 import type { Principal } from '../auth/principal.js';
 import { isConsentryError, QueryTooComplexError, UnauthenticatedError, type ConsentryError } from '../errors.js';
 import { documentLimitProblem } from '../gateway/queryLimits.js';
@@ -13,7 +17,7 @@ import { createApolloServer } from '../gateway/apolloServer.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
-import { listCategories } from '../store/registries.js';
+import { pruneUsedDpopProofs } from '../store/usedDpopProofs.js';
 import { registerWebRoutes } from '../web/routes.js';
 import { pageLanguage } from '../web/language.js';
 import { sendUnavailable } from '../web/pageReply.js';
@@ -22,6 +26,7 @@ import { startAuditJobs } from '../audit/auditJobs.js';
 import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
+import { PROTECTED_RESOURCE_METADATA_PATH, registerOAuthRoutes } from './oauthRoutes.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -117,59 +122,40 @@ export async function createServer(services: Services, options: ServerOptions = 
     return services.metrics.registry.metrics();
   });
 
-  const tokenEndpointUrl = `${config.issuer}/oauth/token`;
-  app.get('/.well-known/jwks.json', async (_req, reply) => {
-    reply.header('cache-control', 'public, max-age=300');
-    return services.keys.jwks();
-  });
-  app.get('/.well-known/oauth-authorization-server', async () => ({
-    issuer: config.issuer,
-    token_endpoint: tokenEndpointUrl,
-    jwks_uri: `${config.issuer}/.well-known/jwks.json`,
-    grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['private_key_jwt'],
-    token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
-    scopes_supported: (await listCategories(services.db)).map((c) => c.name),
-    response_types_supported: [],
-    service_documentation: `${config.issuer}/`,
-  }));
-  app.post('/oauth/token', async (request, reply) => {
-    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
-    try {
-      const result = await handleTokenRequest(form, {
-        db: services.db,
-        tokens: services.tokens,
-        clock: services.clock,
-        issuer: config.issuer,
-        tokenEndpointUrl,
-      });
-      telemetryOf(request).tokenOutcome = result.status === 200 ? 'issued' : String(result.body.error);
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-      if (result.status === 401) reply.header('www-authenticate', 'Bearer error="invalid_client"');
-      return reply.code(result.status).send(result.body);
-    } catch (err) {
-      if (isConsentryError(err) && err.code === 'SERVICE_UNAVAILABLE') {
-        return reply.code(503).send({ error: 'temporarily_unavailable', error_description: err.message });
-      }
-      services.logger.error({ err, requestId: request.id, traceId: telemetryOf(request).traceId }, 'token endpoint failed');
-      return reply.code(500).send({ error: 'server_error', error_description: 'Internal server error' });
-    }
-  });
+  const dpop = new DpopProofVerifier(redis ? redisReplayCache(redis, services.clock) : databaseReplayCache(services.db), services.clock);
+  const authenticators = { tokens: services.tokens, external: externalVerifier, dpop };
+  registerOAuthRoutes(app, services, dpop);
 
   // Before Apollo sees a GraphQL request: who is calling, then whether the
   // document is within the limits. Every operation needs a credential, so an
   // anonymous sender is refused before its document is even parsed, and an
   // oversized document is refused after a bounded parse, never validated.
   const principals = new WeakMap<object, Principal>();
+  const resourceMetadata = `${config.issuer}${PROTECTED_RESOURCE_METADATA_PATH}`;
+  // A refusal decided later (a suspended partner's 403, a role's 401) still tells the client how to authenticate.
+  app.addHook('onSend', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql' || (reply.statusCode !== 401 && reply.statusCode !== 403) || reply.hasHeader('www-authenticate')) return;
+    reply.header('www-authenticate', wwwAuthenticate({ resourceMetadata, usedScheme: schemeOf(request.headers.authorization), ...(reply.statusCode === 401 ? { error: 'invalid_token' as const } : {}) }));
+  });
   app.addHook('preHandler', async (request, reply) => {
     if (request.routeOptions.url !== '/graphql') return;
-    const refuse = (err: ConsentryError) =>
-      reply.code(err.httpStatus).header('content-type', 'application/json').send({ errors: [{ message: err.message, extensions: { code: err.code } }] });
+    const refuse = (err: ConsentryError) => {
+      if (err instanceof UnauthenticatedError) {
+        reply.header(
+          'www-authenticate',
+          wwwAuthenticate({ resourceMetadata, error: err.challengeError ?? undefined, description: err.message, usedScheme: schemeOf(request.headers.authorization) }),
+        );
+      }
+      return reply.code(err.httpStatus).header('content-type', 'application/json').send({ errors: [{ message: err.message, extensions: { code: err.code } }] });
+    };
     const telemetry = telemetryOf(request);
     let principal: Principal | undefined;
     try {
       principal = await services.tracing.inSpan(telemetry.traceContext, 'consentry.authenticate', {}, async (span) => {
-        const found = await authenticate(request.headers.authorization, services.tokens, externalVerifier);
+        const found = await authenticate(
+          { authorization: request.headers.authorization, dpop: request.headers.dpop, method: request.method, url: `${config.issuer}${request.url.split('?')[0]}` },
+          authenticators,
+        );
         span.setAttribute('consentry.principal.kind', found?.kind ?? 'anonymous');
         return found;
       });
@@ -177,7 +163,7 @@ export async function createServer(services: Services, options: ServerOptions = 
       if (isConsentryError(err)) return refuse(err);
       throw err;
     }
-    if (!principal) return refuse(new UnauthenticatedError('A bearer token is required.'));
+    if (!principal) return refuse(new UnauthenticatedError('An access token is required.', null));
     if (principal.kind === 'partner') telemetry.partnerId = principal.partnerId;
     const query = queryOf(request.method === 'GET' ? request.query : request.body);
     const problem = query === undefined ? undefined : documentLimitProblem(query);
@@ -191,15 +177,16 @@ export async function createServer(services: Services, options: ServerOptions = 
     context: async (request): Promise<GatewayContext> => {
       const principal = principals.get(request);
       // The edge hook authenticated every /graphql request; anything else is not served.
-      if (!principal) throw toGraphQLError(new UnauthenticatedError('A bearer token is required.'));
+      if (!principal) throw toGraphQLError(new UnauthenticatedError('An access token is required.', null));
       return { requestId: request.id, services, principal, telemetry: telemetryOf(request) };
     },
   });
 
-  await registerWebRoutes(app, services, { externalVerifier });
+  await registerWebRoutes(app, { services, authenticators, statements: new SignedStatements(services.keys, config.issuer, services.clock) });
 
   const pruneTimer = setInterval(() => {
     pruneUsedAssertions(services.db, services.clock()).catch((err) => services.logger.warn({ err }, 'pruning used assertions failed'));
+    if (!redis) pruneUsedDpopProofs(services.db, services.clock()).catch((err) => services.logger.warn({ err }, 'pruning used DPoP proofs failed'));
   }, 60_000);
   pruneTimer.unref();
 

@@ -45,6 +45,7 @@ export async function registerPartner(deps: PartnerAdminDeps, input: PartnerRegi
         scopes: partner.scopes,
         purposes: partner.purposes,
         redirectUris: partner.redirectUris,
+        dpop: partner.dpop,
         kids: jwksKids(partner.jwks),
       }),
     ]);

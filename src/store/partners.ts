@@ -12,14 +12,19 @@ export interface Partner {
   jwks: JSONWebKeySet;
   redirectUris: string[];
   status: PartnerStatus;
+  /** RFC 9449: `required` refuses token requests without a DPoP proof; `optional` binds a token only when one is sent. */
+  dpop: DpopMode;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export type NewPartner = Pick<Partner, 'id' | 'name' | 'industry' | 'scopes' | 'purposes' | 'jwks'> &
-  Partial<Pick<Partner, 'contact' | 'redirectUris'>>;
+export const DPOP_MODES = ['optional', 'required'] as const;
+export type DpopMode = (typeof DPOP_MODES)[number];
 
-export type PartnerChanges = Partial<Pick<Partner, 'scopes' | 'purposes' | 'jwks' | 'redirectUris' | 'status' | 'name' | 'contact'>>;
+export type NewPartner = Pick<Partner, 'id' | 'name' | 'industry' | 'scopes' | 'purposes' | 'jwks'> &
+  Partial<Pick<Partner, 'contact' | 'redirectUris' | 'dpop'>>;
+
+export type PartnerChanges = Partial<Pick<Partner, 'scopes' | 'purposes' | 'jwks' | 'redirectUris' | 'status' | 'name' | 'contact' | 'dpop'>>;
 
 interface PartnerRow {
   id: string;
@@ -31,6 +36,7 @@ interface PartnerRow {
   jwks: JSONWebKeySet;
   redirect_uris: string[];
   status: PartnerStatus;
+  dpop: DpopMode;
   created_at: Date;
   updated_at: Date;
 }
@@ -45,6 +51,7 @@ const fromRow = (r: PartnerRow): Partner => ({
   jwks: r.jwks,
   redirectUris: r.redirect_uris,
   status: r.status,
+  dpop: r.dpop,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -101,9 +108,9 @@ export async function lastTokenIssued(db: Sql, partnerId: string): Promise<Token
 
 export async function insertPartner(db: Sql, p: NewPartner, now: Date): Promise<Partner> {
   const [row] = await db.query<PartnerRow>(
-    `INSERT INTO partners (id, name, industry, contact, scopes, purposes, jwks, redirect_uris, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *`,
-    [p.id, p.name, p.industry, p.contact ?? null, JSON.stringify(p.scopes), JSON.stringify(p.purposes), JSON.stringify(p.jwks), JSON.stringify(p.redirectUris ?? []), now],
+    `INSERT INTO partners (id, name, industry, contact, scopes, purposes, jwks, redirect_uris, created_at, updated_at, dpop)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING *`,
+    [p.id, p.name, p.industry, p.contact ?? null, JSON.stringify(p.scopes), JSON.stringify(p.purposes), JSON.stringify(p.jwks), JSON.stringify(p.redirectUris ?? []), now, p.dpop ?? 'optional'],
   );
   return fromRow(row!);
 }
@@ -117,6 +124,7 @@ export async function updatePartner(db: Sql, id: string, changes: PartnerChanges
     status: 'status',
     name: 'name',
     contact: 'contact',
+    dpop: 'dpop',
   };
   const sets: string[] = [];
   const params: unknown[] = [id, now];

@@ -13,8 +13,8 @@ import type { Services } from '../services.js';
 import { daysBetween } from './complianceChart.js';
 import { complianceBody, FILTER_FIELDS, type ComplianceDashboard, type FilterForm } from './complianceView.js';
 import { html, page, type SafeHtml } from './html.js';
-import type { WebOptions } from './routes.js';
-import { readSession, type WebSession } from './session.js';
+import type { WebDeps } from './webDeps.js';
+import type { WebSession } from './session.js';
 import { withPageHeaders } from './pageReply.js';
 
 const CHART_DAYS = 14;
@@ -26,9 +26,9 @@ const EVENTS_PER_PAGE = 50;
  * route requires a session with the compliance role; nothing here changes
  * state, so plain GETs need no CSRF token.
  */
-export function registerCompliancePages(app: FastifyInstance, services: Services, options: WebOptions): void {
+export function registerCompliancePages(app: FastifyInstance, { services }: WebDeps): void {
   const officerSession = async (request: FastifyRequest, reply: FastifyReply): Promise<WebSession | undefined> => {
-    const session = await readSession(request, services, options.externalVerifier);
+    const { session } = request.page;
     if (!session) {
       const next = encodeURIComponent(request.url).replace(/%2F/g, '/');
       await reply.redirect(`/signin?next=${next}`, 302);

@@ -1,12 +1,12 @@
-import type { ConsentRequestRecord } from '../store/consentRequests.js';
-import type { Partner } from '../store/partners.js';
+import type { ConsentRequestRecord } from '../consent/consentRequests.js';
+import type { PartnerProfile } from '../partners/partnerDirectory.js';
 import { html, type SafeHtml } from './html.js';
 import type { Messages } from './i18n.js';
 import type { RegistryText } from './registryText.js';
 
 export interface ConsentPageModel {
   request: ConsentRequestRecord;
-  partner: Partner;
+  partner: PartnerProfile;
   text: RegistryText;
   m: Messages;
   csrfToken: string;
@@ -75,7 +75,7 @@ function decidedSummary(model: ConsentPageModel): SafeHtml {
 }
 
 /** Shown after a decision when the partner registered no page to return to. */
-export function decisionResultBody(m: Messages, partner: Partner, outcome: 'approved' | 'declined'): SafeHtml {
+export function decisionResultBody(m: Messages, partner: PartnerProfile, outcome: 'approved' | 'declined'): SafeHtml {
   return html`
     <h1>${m.resultTitle}</h1>
     <p class="notice" role="status">${outcome === 'approved' ? m.resultApproved(partner.name) : m.resultDeclined(partner.name)}</p>

@@ -1,32 +1,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { approveConsentRequest } from '../consent/approveConsentRequest.js';
 import { consentDepsOf } from '../consent/consentDeps.js';
-import { readConsentRequest } from '../consent/consentRequests.js';
+import { readConsentRequest, type ConsentRequestRecord } from '../consent/consentRequests.js';
 import { declineConsentRequest } from '../consent/declineConsentRequest.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import type { Services } from '../services.js';
-import type { ConsentRequestRecord } from '../store/consentRequests.js';
-import { findPartner } from '../store/partners.js';
+import { partnerProfile } from '../partners/partnerDirectory.js';
 import { consentPageBody, decisionResultBody } from './consentPageView.js';
 import { messagesFor, type Lang } from './i18n.js';
-import { pageLanguage } from './language.js';
-import { registerMyDataPages } from './myDataPages.js';
 import { pageNav, sendBadForm, sendNotFound, sendPage } from './pageReply.js';
 import { registryText } from './registryText.js';
-import type { WebOptions } from './routes.js';
+import type { WebDeps } from './webDeps.js';
 import { csrfMatches, type WebSession } from './session.js';
-import { requireSubject, subjectIdOf } from './subjectSession.js';
+import { requireSubject, subjectIdOf } from './pagePreamble.js';
 
 /**
  * `/consent/:requestId`, where the addressed subject approves (some of) or
  * declines a partner's request; and the subject's own pages under `/me`.
  */
-export function registerConsentPages(app: FastifyInstance, services: Services, options: WebOptions): void {
+export function registerConsentPages(app: FastifyInstance, web: WebDeps): void {
+  const { services } = web;
   const deps = consentDepsOf(services);
 
   app.get<{ Params: { requestId: string } }>('/consent/:requestId', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consentRequest = await readConsentRequest(deps, request.params.requestId, { subjectId: subjectIdOf(session) });
     if (!consentRequest) return sendNotFound(reply, request, lang, session);
@@ -34,8 +31,8 @@ export function registerConsentPages(app: FastifyInstance, services: Services, o
   });
 
   app.post<{ Params: { requestId: string } }>('/consent/:requestId', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const form = (request.body ?? {}) as Record<string, unknown>;
     if (!csrfMatches(session, form.csrf)) return sendBadForm(reply, request, lang, session);
@@ -58,7 +55,7 @@ export function registerConsentPages(app: FastifyInstance, services: Services, o
       }
       const decided = (await readConsentRequest(deps, requestId, { subjectId }))!;
       if (decided.redirectUri) return reply.redirect(partnerReturnUrl(decided.redirectUri, requestId, outcome), 303);
-      const partner = (await findPartner(services.db, decided.partnerId))!;
+      const partner = (await partnerProfile(services.db, decided.partnerId))!;
       const m = messagesFor(lang);
       return sendPage(reply, 200, { title: m.resultTitle, lang, nav: pageNav(request, lang, session), body: decisionResultBody(m, partner, outcome) });
     } catch (err) {
@@ -71,14 +68,13 @@ export function registerConsentPages(app: FastifyInstance, services: Services, o
     }
   });
 
-  registerMyDataPages(app, services, options);
 
   async function renderConsentPage(
     request: FastifyRequest,
     reply: FastifyReply,
     view: { lang: Lang; session: WebSession; consentRequest: ConsentRequestRecord; ticked: readonly string[]; status: number; error?: string },
   ) {
-    const partner = await findPartner(services.db, view.consentRequest.partnerId);
+    const partner = await partnerProfile(services.db, view.consentRequest.partnerId);
     if (!partner) return sendNotFound(reply, request, view.lang, view.session);
     const m = messagesFor(view.lang);
     const body = consentPageBody({

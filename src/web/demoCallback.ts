@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../services.js';
+import type { WebDeps } from './webDeps.js';
 import { html } from './html.js';
-import { pageLanguage } from './language.js';
 import { pageNav, sendPage } from './pageReply.js';
 
 /**
@@ -9,11 +8,11 @@ import { pageNav, sendPage } from './pageReply.js';
  * `<gateway>/demo/callback` as a redirect URI, so the browser walkthrough ends
  * on a page that shows what the partner was told. Not served in production.
  */
-export function registerDemoCallback(app: FastifyInstance, services: Services): void {
+export function registerDemoCallback(app: FastifyInstance, { services }: WebDeps): void {
   if (services.config.nodeEnv === 'production') return;
   app.get('/demo/callback', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const lang = pageLanguage(request, reply);
+    const { lang } = request.page;
     return sendPage(reply, 200, {
       title: 'Partner callback (demo)',
       lang,

@@ -3,30 +3,27 @@ import { subjectAccessLog, type AccessLogPage } from '../consent/accessLog.js';
 import { consentDepsOf } from '../consent/consentDeps.js';
 import { verifyReceipt } from '../consent/receipts.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
-import { consentStatus, listMyConsents } from '../consent/subjectConsents.js';
+import { consentStatus, findMyConsent, listMyConsents, listMyPendingRequests, type ConsentRecord } from '../consent/subjectConsents.js';
+import { partnerNames } from '../partners/partnerDirectory.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
-import type { Services } from '../services.js';
-import { findConsent, type ConsentRecord } from '../store/consents.js';
-import { listPendingRequestsOf } from '../store/consentRequests.js';
-import { findPartner } from '../store/partners.js';
 import { messagesFor } from './i18n.js';
-import { pageLanguage } from './language.js';
 import { myDataBody, receiptBody, revokeConfirmBody, type ConsentRow } from './myDataView.js';
 import { pageNav, sendBadForm, sendNotFound, sendPage } from './pageReply.js';
 import { registryText } from './registryText.js';
-import type { WebOptions } from './routes.js';
+import type { WebDeps } from './webDeps.js';
 import { csrfMatches, type WebSession } from './session.js';
-import { requireSubject, subjectIdOf } from './subjectSession.js';
+import { requireSubject, subjectIdOf } from './pagePreamble.js';
 
 const ACCESS_LOG_PAGE_SIZE = 20;
 
 /** The subject's own page: consents, who read what, revocation with confirmation, receipts. */
-export function registerMyDataPages(app: FastifyInstance, services: Services, options: WebOptions): void {
+export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
+  const { services } = web;
   const deps = consentDepsOf(services);
 
   app.get('/me', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const subjectId = subjectIdOf(session);
     const query = request.query as Record<string, unknown>;
@@ -36,7 +33,7 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
       listMyConsents(deps, subjectId, true),
       accessLogPage(subjectId, after),
       registryText(services.db, lang),
-      listPendingRequestsOf(services.db, subjectId, now),
+      listMyPendingRequests(deps, subjectId),
     ]);
     const partnerNames = await namesOf([...consents, ...pending].map((c) => c.partnerId));
     const rows: ConsentRow[] = consents.map((c) => ({ consent: c, status: consentStatus(c, now), partnerName: partnerNames.get(c.partnerId) ?? c.partnerId }));
@@ -58,8 +55,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/consents/:consentId/revoke', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);
@@ -72,8 +69,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.post<{ Params: { consentId: string } }>('/me/consents/:consentId/revoke', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     if (!csrfMatches(session, (request.body as Record<string, unknown> | undefined)?.csrf)) return sendBadForm(reply, request, lang, session);
     const consentId = request.params.consentId;
@@ -89,8 +86,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/receipts/:consentId', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);
@@ -102,8 +99,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
   });
 
   app.get<{ Params: { consentId: string } }>('/me/receipts/:consentId/download', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await requireSubject(request, reply, services, options);
+    const { lang } = request.page;
+    const session = await requireSubject(request, reply);
     if (!session) return reply;
     const consent = await ownConsent(session, request.params.consentId);
     if (!consent) return sendNotFound(reply, request, lang, session);
@@ -114,16 +111,8 @@ export function registerMyDataPages(app: FastifyInstance, services: Services, op
       .send(consent.receipt);
   });
 
-  async function ownConsent(session: WebSession, consentId: string): Promise<ConsentRecord | undefined> {
-    const consent = await findConsent(services.db, consentId);
-    return consent && consent.subjectId === subjectIdOf(session) ? consent : undefined;
-  }
-
-  async function namesOf(partnerIds: string[]): Promise<Map<string, string>> {
-    const ids = [...new Set(partnerIds)];
-    const partners = await Promise.all(ids.map((id) => findPartner(services.db, id)));
-    return new Map(partners.flatMap((p) => (p ? [[p.id, p.name] as [string, string]] : [])));
-  }
+  const ownConsent = (session: WebSession, consentId: string): Promise<ConsentRecord | undefined> => findMyConsent(deps, subjectIdOf(session), consentId);
+  const namesOf = (partnerIds: string[]) => partnerNames(services.db, partnerIds);
 
   /** An unreadable cursor (edited by hand, or from an old link) shows the newest page rather than an error. */
   async function accessLogPage(subjectId: string, after: string | null): Promise<AccessLogPage> {

@@ -1,8 +1,8 @@
 import type { AccessLogPage } from '../consent/accessLog.js';
 import type { ReceiptClaims } from '../consent/receipts.js';
 import type { ConsentStatus } from '../consent/subjectConsents.js';
-import type { ConsentRecord } from '../store/consents.js';
-import type { ConsentRequestRecord } from '../store/consentRequests.js';
+import type { ConsentRequestRecord } from '../consent/consentRequests.js';
+import type { ConsentRecord } from '../consent/subjectConsents.js';
 import { html, type SafeHtml } from './html.js';
 import { joinList, type Lang, type Messages } from './i18n.js';
 import type { RegistryText } from './registryText.js';

@@ -1,19 +1,21 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { decodeJwt } from 'jose';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import * as oidc from 'openid-client';
+import { parseRoles } from '../auth/gatewayTokens.js';
 import type { Config, TrustedIssuer } from '../config.js';
-import type { Services } from '../services.js';
-import { OidcClient, type PendingAuthorization } from './oidcClient.js';
-import type { WebOptions } from './routes.js';
-import { safeNextPath } from './session.js';
+import type { WebDeps } from './webDeps.js';
+import { safeNextPath, startSession } from './session.js';
 
 const PENDING_COOKIE = 'consentry_oidc';
 const PENDING_PATH = '/signin/oidc';
 const PENDING_MAX_AGE_SECONDS = 600;
 export const OIDC_CALLBACK_PATH = '/signin/oidc/callback';
+const DISCOVERY_TTL_MS = 60 * 60_000;
+const HTTP_TIMEOUT_SECONDS = 10;
+
+type SignInIssuer = TrustedIssuer & { clientId: string; displayName: string };
 
 /** Trusted issuers a subject can sign in through: those configured with a client id. */
-export function signInIssuers(config: Config): (TrustedIssuer & { clientId: string; displayName: string })[] {
+export function signInIssuers(config: Config): SignInIssuer[] {
   return config.trustedIssuers
     .filter((i): i is TrustedIssuer & { clientId: string } => typeof i.clientId === 'string' && i.clientId.length > 0)
     .map((i) => ({ ...i, displayName: new URL(i.issuer).host }));
@@ -21,85 +23,97 @@ export function signInIssuers(config: Config): (TrustedIssuer & { clientId: stri
 
 /**
  * `GET /signin/oidc?issuer=...&next=...` starts the authorization-code flow
- * with PKCE; `GET /signin/oidc/callback` finishes it. The ID token is checked
- * by the same verifier as API bearer tokens (issuer, audience, algorithms
- * pinned; JWKS cached and refetched on an unknown kid), then its nonce, and
- * becomes the session.
+ * with PKCE; `GET /signin/oidc/callback` finishes it. The relying party is
+ * openid-client: discovery with the issuer pinned, state, nonce, the RFC 9207
+ * `iss` check on the authorization response, and the ID token's signature and
+ * claims. The pending flow's secrets travel in a cookie the gateway signed, so
+ * the callback cannot be fed values the gateway never chose. The ID token
+ * itself is not kept: it becomes a gateway-signed page session, which no API
+ * accepts as a bearer token.
  */
-export function registerOidcSignIn(
-  app: FastifyInstance,
-  services: Services,
-  options: WebOptions,
-  startSession: (reply: FastifyReply, token: string) => void,
-): void {
+export function registerOidcSignIn(app: FastifyInstance, deps: WebDeps): void {
+  const { services, statements } = deps;
   const redirectUri = `${services.config.issuer}${OIDC_CALLBACK_PATH}`;
-  const clients = new Map(signInIssuers(services.config).map((i) => [i.issuer, new OidcClient(i, redirectUri)]));
+  const providers = new Map(signInIssuers(services.config).map((i) => [i.issuer, new ProviderClient(i, services.config.nodeEnv)]));
   const secure = services.config.issuer.startsWith('https:');
   const failed = (reply: FastifyReply, next: string) => reply.redirect(`/signin?error=oidc&next=${encodeURIComponent(next)}`, 303);
 
   app.get(PENDING_PATH, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const next = safeNextPath(query.next);
-    const client = typeof query.issuer === 'string' ? clients.get(query.issuer) : undefined;
-    if (!client) return reply.code(404).send();
+    const provider = typeof query.issuer === 'string' ? providers.get(query.issuer) : undefined;
+    if (!provider) return reply.code(404).send();
     try {
-      const { url, pending } = await client.authorizationRequest(next);
-      reply.setCookie(PENDING_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), {
-        path: PENDING_PATH,
-        httpOnly: true,
-        // Lax: the callback is a top-level navigation from the issuer's site.
-        sameSite: 'lax',
-        secure,
-        maxAge: PENDING_MAX_AGE_SECONDS,
+      const config = await provider.configuration();
+      const pending = { idp: provider.issuer.issuer, state: oidc.randomState(), nonce: oidc.randomNonce(), cv: oidc.randomPKCECodeVerifier(), next };
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: 'openid',
+        state: pending.state,
+        nonce: pending.nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(pending.cv),
+        code_challenge_method: 'S256',
       });
-      return reply.redirect(url, 303);
+      const sealed = await statements.sign('consentry-oidc-pending+jwt', pending, new Date(services.clock().getTime() + PENDING_MAX_AGE_SECONDS * 1000));
+      // Lax: the callback is a top-level navigation from the issuer's site.
+      reply.setCookie(PENDING_COOKIE, sealed, { path: PENDING_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: PENDING_MAX_AGE_SECONDS });
+      return reply.redirect(url.href, 303);
     } catch (err) {
-      services.logger.warn({ err, issuer: client.config.issuer }, 'OpenID sign-in could not start');
+      services.logger.warn({ err, issuer: provider.issuer.issuer }, 'OpenID sign-in could not start');
       return failed(reply, next);
     }
   });
 
   app.get(OIDC_CALLBACK_PATH, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const pending = readPending(request.cookies[PENDING_COOKIE]);
+    const pending = await readPending(request);
     reply.clearCookie(PENDING_COOKIE, { path: PENDING_PATH });
     const next = pending?.next ?? '/me';
-    const client = pending ? clients.get(pending.issuer) : undefined;
-    if (!pending || !client || typeof query.state !== 'string' || !sameString(query.state, pending.state) || typeof query.code !== 'string') {
-      return failed(reply, next);
-    }
+    const provider = pending ? providers.get(pending.idp) : undefined;
+    if (!pending || !provider) return failed(reply, next);
     try {
-      const idToken = await client.exchangeCode(query.code, pending.codeVerifier);
-      const principal = await options.externalVerifier?.verify(idToken);
-      const claims = decodeJwt(idToken);
-      // The verifier accepted the token; these bind it to this very authorization request.
-      if (principal?.kind !== 'user' || claims.iss !== pending.issuer || typeof claims.nonce !== 'string' || !sameString(claims.nonce, pending.nonce)) {
-        return failed(reply, next);
-      }
-      startSession(reply, idToken);
+      const tokens = await oidc.authorizationCodeGrant(await provider.configuration(), new URL(`${services.config.issuer}${request.url}`), {
+        pkceCodeVerifier: pending.cv,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+      const claims = tokens.claims()!;
+      const roles = parseRoles(claims.roles);
+      await startSession(reply, deps, { sub: claims.sub, roles, issuer: claims.iss }, new Date(claims.exp * 1000));
       return reply.redirect(next, 303);
     } catch (err) {
-      services.logger.warn({ err, issuer: pending.issuer }, 'OpenID sign-in failed');
+      services.logger.warn({ err, issuer: pending.idp }, 'OpenID sign-in failed');
       return failed(reply, next);
     }
   });
-}
 
-function readPending(cookie: string | undefined): PendingAuthorization | undefined {
-  if (!cookie) return undefined;
-  try {
-    const p = JSON.parse(Buffer.from(cookie, 'base64url').toString('utf8')) as Partial<PendingAuthorization>;
-    if ([p.issuer, p.state, p.nonce, p.codeVerifier, p.next].every((v) => typeof v === 'string')) {
-      return { ...(p as PendingAuthorization), next: safeNextPath(p.next) };
-    }
-  } catch {
-    // A damaged cookie is treated like a missing one.
+  async function readPending(request: FastifyRequest) {
+    const cookie = request.cookies[PENDING_COOKIE];
+    const claims = cookie ? await statements.verify('consentry-oidc-pending+jwt', cookie) : undefined;
+    if (!claims || ![claims.idp, claims.state, claims.nonce, claims.cv].every((v) => typeof v === 'string')) return undefined;
+    return { idp: claims.idp as string, state: claims.state as string, nonce: claims.nonce as string, cv: claims.cv as string, next: safeNextPath(claims.next) };
   }
-  return undefined;
 }
 
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/** One provider's openid-client configuration, discovered on first use and refreshed hourly (key and endpoint changes). */
+class ProviderClient {
+  private discovered?: { config: oidc.Configuration; at: number };
+
+  constructor(
+    readonly issuer: SignInIssuer,
+    private readonly nodeEnv: Config['nodeEnv'],
+  ) {}
+
+  async configuration(): Promise<oidc.Configuration> {
+    if (this.discovered && Date.now() - this.discovered.at < DISCOVERY_TTL_MS) return this.discovered.config;
+    // Plain http only for a provider on this machine outside production (tests, local development).
+    const insecure = this.nodeEnv !== 'production' && new URL(this.issuer.issuer).protocol === 'http:';
+    const config = await oidc.discovery(new URL(this.issuer.issuer), this.issuer.clientId, this.issuer.clientSecret, undefined, {
+      timeout: HTTP_TIMEOUT_SECONDS,
+      // The ID token's signature is checked against the provider's keys too, not only its claims.
+      execute: [oidc.enableNonRepudiationChecks, ...(insecure ? [oidc.allowInsecureRequests] : [])],
+    });
+    this.discovered = { config, at: Date.now() };
+    return config;
+  }
 }

@@ -1,5 +1,4 @@
-import type { Sql } from '../store/database.js';
-import { listCategories, listPurposes } from '../store/registries.js';
+import { registryWording } from '../consent/registryWording.js';
 import type { Lang } from './i18n.js';
 
 export interface RegistryText {
@@ -9,8 +8,8 @@ export interface RegistryText {
 }
 
 /** Category and purpose wording from the registries, in the page language; unknown names show as they are. */
-export async function registryText(db: Sql, lang: Lang): Promise<RegistryText> {
-  const [categories, purposes] = await Promise.all([listCategories(db), listPurposes(db)]);
+export async function registryText(db: Parameters<typeof registryWording>[0], lang: Lang): Promise<RegistryText> {
+  const { categories, purposes } = await registryWording(db);
   const zh = lang === 'zh-CN';
   const category = new Map(categories.map((c) => [c.name, zh ? { title: c.titleZh, reveals: c.revealsZh } : { title: c.title, reveals: c.reveals }]));
   const purpose = new Map(purposes.map((p) => [p.name, zh ? p.titleZh : p.title]));

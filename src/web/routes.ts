@@ -1,19 +1,31 @@
 import type { FastifyInstance } from 'fastify';
-import type { ExternalTokenVerifier } from '../auth/authenticate.js';
-import type { Services } from '../services.js';
 import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
 import { registerDemoCallback } from './demoCallback.js';
+import { registerMyDataPages } from './myDataPages.js';
+import { registerOidcSignIn } from './oidcSignIn.js';
+import { pagePreamble, type PageContext } from './pagePreamble.js';
+import { registerPartnerDocsPage } from './partnerDocsPage.js';
 import { registerSignIn } from './signIn.js';
+import type { WebDeps } from './webDeps.js';
 
-export interface WebOptions {
-  externalVerifier?: ExternalTokenVerifier;
-}
-
-/** The server-rendered pages: sign-in, consent approval and "my data", compliance. */
-export async function registerWebRoutes(app: FastifyInstance, services: Services, options: WebOptions): Promise<void> {
-  registerSignIn(app, services, options);
-  registerConsentPages(app, services, options);
-  registerCompliancePages(app, services, options);
-  registerDemoCallback(app, services);
+/**
+ * Every server-rendered page, registered here and only here: sign-in (a
+ * pasted token or an OpenID provider), consent approval, "my data",
+ * compliance, the partners' guide and the demo callback. They share one
+ * encapsulated context whose preamble hook settles language and session
+ * before any handler runs.
+ */
+export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
+  await app.register(async (pages) => {
+    pages.decorateRequest('page', null as unknown as PageContext);
+    pages.addHook('preHandler', pagePreamble(deps));
+    registerSignIn(pages, deps);
+    registerOidcSignIn(pages, deps);
+    registerConsentPages(pages, deps);
+    registerMyDataPages(pages, deps);
+    registerCompliancePages(pages, deps);
+    registerPartnerDocsPage(pages, deps);
+    registerDemoCallback(pages, deps);
+  });
 }

@@ -2,58 +2,58 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../auth/authenticate.js';
-import type { Services } from '../services.js';
 import { html } from './html.js';
 import { messagesFor, type Lang } from './i18n.js';
-import { pageLanguage } from './language.js';
-import { registerOidcSignIn, signInIssuers } from './oidcSignIn.js';
+import { signInIssuers } from './oidcSignIn.js';
 import { pageNav, sendBadForm, sendPage } from './pageReply.js';
-import type { WebOptions } from './routes.js';
-import { clearSessionCookie, csrfMatches, readSession, safeNextPath, setSessionCookie } from './session.js';
+import type { WebDeps } from './webDeps.js';
+import { clearSessionCookie, csrfMatches, safeNextPath, startSession } from './session.js';
 
 /** Double-submit token for the sign-in form, so another site cannot sign a visitor in as someone else. */
 const SIGNIN_CSRF_COOKIE = 'consentry_signin_csrf';
 
 /**
- * Sign-in and sign-out. Subjects sign in through a trusted OpenID issuer; outside
- * production a token from `consentry token` can be pasted instead. Either
- * way the session cookie holds the verified token itself.
+ * Sign-in and sign-out. Subjects sign in through a trusted OpenID issuer
+ * (oidcSignIn.ts); outside production a token from `consentry token` can be
+ * pasted instead. Either way the cookie then holds a gateway-signed session
+ * that lasts as long as what it was made from.
  */
-export function registerSignIn(app: FastifyInstance, services: Services, options: WebOptions): void {
+export function registerSignIn(app: FastifyInstance, deps: WebDeps): void {
+  const { services } = deps;
   const tokenSignInAllowed = services.config.nodeEnv !== 'production';
   const secureCookies = services.config.issuer.startsWith('https:');
+  const { authenticators } = deps;
 
   app.get('/signin', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
+    const { lang } = request.page;
     const query = request.query as Record<string, unknown>;
     const error = query.error === 'oidc' ? messagesFor(lang).oidcFailed : undefined;
     return signInPage(request, reply, lang, safeNextPath(query.next), 200, error);
   });
 
   app.post('/signin', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
+    const { lang } = request.page;
     const form = formOf(request);
     const next = safeNextPath(form.next);
     if (!tokenSignInAllowed) return reply.code(404).send();
     const expected = request.cookies[SIGNIN_CSRF_COOKIE];
     if (!expected || form.csrf !== expected) return sendBadForm(reply, request, lang);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    const principal = await authenticate(`Bearer ${token}`, services.tokens, options.externalVerifier).catch(() => undefined);
+    const principal = await authenticate({ authorization: `Bearer ${token}`, method: request.method, url: request.url }, authenticators).catch(() => undefined);
     if (principal?.kind !== 'user') return signInPage(request, reply, lang, next, 401, messagesFor(lang).tokenInvalid);
-    startSession(reply, token, services, secureCookies);
+    const exp = decodeJwt(token).exp;
+    await startSession(reply, deps, principal, exp ? new Date(exp * 1000) : new Date(services.clock().getTime() + 900_000));
     reply.clearCookie(SIGNIN_CSRF_COOKIE, { path: '/signin' });
     return reply.redirect(next, 303);
   });
 
   app.post('/signout', async (request, reply) => {
-    const lang = pageLanguage(request, reply);
-    const session = await readSession(request, services, options.externalVerifier);
+    const { lang } = request.page;
+    const { session } = request.page;
     if (session && !csrfMatches(session, formOf(request).csrf)) return sendBadForm(reply, request, lang, session);
     clearSessionCookie(reply);
     return reply.redirect('/signin', 303);
   });
-
-  registerOidcSignIn(app, services, options, (reply, token) => startSession(reply, token, services, secureCookies));
 
   function signInPage(request: FastifyRequest, reply: FastifyReply, lang: Lang, next: string, status: number, error?: string) {
     const m = messagesFor(lang);
@@ -83,13 +83,6 @@ export function registerSignIn(app: FastifyInstance, services: Services, options
       ${!tokenSignInAllowed && !issuers.length ? html`<p class="error">${m.noSignInMethod}</p>` : ''}`;
     return sendPage(reply, status, { title: m.signInTitle, lang, nav: pageNav(request, lang), body });
   }
-}
-
-/** The session lasts as long as the token it holds. */
-function startSession(reply: FastifyReply, token: string, services: Services, secure: boolean): void {
-  const exp = decodeJwt(token).exp;
-  const remaining = exp ? exp - Math.floor(services.clock().getTime() / 1000) : 900;
-  setSessionCookie(reply, token, secure, Math.max(1, remaining));
 }
 
 function formOf(request: FastifyRequest): Record<string, unknown> {

@@ -179,9 +179,15 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
     expect(sessionCookie).toMatch(/HttpOnly/i);
     expect(sessionCookie).toMatch(/SameSite=Lax/i);
 
+    const sessionValue = sessionCookie.split(';')[0]!.split('=')[1]!;
+    // The cookie holds a page session the gateway signed, not the pasted token, and no API takes it as a credential.
+    expect(sessionValue).not.toBe(subjectToken);
+    expect((await graphql(gw.url, sessionValue, '{ myConsents { id } }')).status).toBe(401);
+
     const me = await get('/me', sessionCookie.split(';')[0]);
     expect(me.status).toBe(200);
-    const out = await post('/signout', { csrf: csrfTokenFor(subjectToken) }, sessionCookie.split(';')[0]);
+    expect((await post('/signout', { csrf: csrfTokenFor(subjectToken) }, sessionCookie.split(';')[0])).status).toBe(403);
+    const out = await post('/signout', { csrf: csrfTokenFor(sessionValue) }, sessionCookie.split(';')[0]);
     expect(out.status).toBe(303);
     expect(out.headers.getSetCookie().join()).toMatch(/consentry_session=;/);
   });

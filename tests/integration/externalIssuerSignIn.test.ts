@@ -61,7 +61,11 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
   /** Who the provider's login step signs in next. */
   let account = 'oidc-subject-1';
 
-  /** A real oidc-provider whose login and consent steps complete at once for `account`, with a `roles` claim. */
+  /**
+   * A real oidc-provider whose login and consent steps complete at once for
+   * `account`, with a `roles` claim in ID tokens and in JWT access tokens for
+   * the gateway (RFC 9068, audience the gateway).
+   */
   function makeProvider(keys: JWK[]): Provider {
     const p = new Provider(issuer, {
       clients: [
@@ -73,7 +77,16 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
       conformIdTokenClaims: false,
       findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub, roles: ['subject'] }) }),
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-      features: { devInteractions: { enabled: false } },
+      features: {
+        devInteractions: { enabled: false },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => gw.url,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({ scope: 'openid', audience: gw.url, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        },
+      },
+      extraTokenClaims: async () => ({ roles: ['subject'] }),
       cookies: { keys: ['test-cookie-signing-key'] },
     });
     return p;
@@ -84,6 +97,7 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
       const details = await provider.interactionDetails(req, res);
       const grant = new provider.Grant({ accountId: account, clientId: String(details.params.client_id) });
       grant.addOIDCScope('openid');
+      grant.addResourceScope(gw.url, 'openid');
       const grantId = await grant.save();
       await provider.interactionFinished(req, res, { login: { accountId: account }, consent: { grantId } }, { mergeWithLastSubmission: false });
       return;
@@ -91,14 +105,49 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
     provider.callback()(req, res);
   }
 
-  /** The browser journey: /signin/oidc → provider → callback → /me. Returns the session token and the page. */
-  async function signInThroughGateway(sub: string): Promise<{ token: string; page: { status: number; body: string; url: URL } }> {
+  /** The browser journey: /signin/oidc → provider → callback → /me. Returns the session cookie and the page. */
+  async function signInThroughGateway(sub: string): Promise<{ session: string; page: { status: number; body: string; url: URL } }> {
     account = sub;
     const jar = new CookieJar();
     const page = await browse(`${gw.url}/signin/oidc?issuer=${encodeURIComponent(issuer)}&next=${encodeURIComponent('/me')}`, jar);
-    const token = jar.get(gw.url, 'consentry_session');
-    if (!token) throw new Error(`no session after sign-in; ended at ${page.url} (${page.status})`);
-    return { token, page };
+    const session = jar.get(gw.url, 'consentry_session');
+    if (!session) throw new Error(`no session after sign-in; ended at ${page.url} (${page.status})`);
+    return { session, page };
+  }
+
+  /** Starts the gateway's flow and stops when the provider sends the browser back: the callback URL and the pending cookie. */
+  async function untilCallback(sub: string): Promise<{ callback: URL; jar: CookieJar }> {
+    account = sub;
+    const jar = new CookieJar();
+    const landed = await browse(`${gw.url}/signin/oidc?issuer=${encodeURIComponent(issuer)}&next=%2Fme`, jar, (url) => url.pathname === '/signin/oidc/callback');
+    return { callback: landed.url, jar };
+  }
+
+  /** What a subject's own app gets from the provider for the gateway's client: an ID token and a JWT access token. */
+  async function providerTokens(clientId: string, clientSecret: string, redirectUri: string): Promise<{ id_token: string; access_token: string }> {
+    const jar = new CookieJar();
+    const verifier = randomBytes(32).toString('base64url');
+    const auth = new URL(`${issuer}/auth`);
+    auth.search = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: redirectUri,
+      state: 'st',
+      nonce: 'nn',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    account = 'oidc-subject-1';
+    const landed = await browse(auth.toString(), jar, (url) => url.href.startsWith(redirectUri));
+    const code = landed.url.searchParams.get('code');
+    expect(code).toBeTruthy();
+    const tokenRes = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: redirectUri, code_verifier: verifier }),
+    });
+    return (await tokenRes.json()) as { id_token: string; access_token: string };
   }
 
   beforeAll(async () => {
@@ -126,16 +175,15 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
     await new Promise((resolve) => idp?.close(resolve));
   });
 
-  it('signs a subject in with the authorization-code flow and accepts its ID token for myConsents', async () => {
-    const { token, page } = await signInThroughGateway('oidc-subject-1');
+  it('signs a subject in with openid-client and keeps a gateway-signed session, not the ID token', async () => {
+    const { session, page } = await signInThroughGateway('oidc-subject-1');
     expect(page.url.toString()).toBe(`${gw.url}/me`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('Signed in as oidc-subject-1');
-    expect(decodeJwt(token)).toMatchObject({ iss: issuer, sub: 'oidc-subject-1', aud: CLIENT.id, roles: ['subject'] });
-    expect(decodeProtectedHeader(token).kid).toBe(firstKey.kid);
-
-    const res = await graphql(gw.url, token, MY_CONSENTS, {});
-    expect(res).toEqual({ status: 200, body: { data: { myConsents: [] } } });
+    expect(decodeProtectedHeader(session)).toMatchObject({ typ: 'consentry-session+jwt' });
+    expect(decodeJwt(session)).toMatchObject({ iss: gw.url, aud: gw.url, sub: 'oidc-subject-1', roles: ['subject'], idp: issuer });
+    // A page session is not an API credential.
+    expect((await graphql(gw.url, session, MY_CONSENTS, {})).status).toBe(401);
   });
 
   it('offers the provider on the sign-in page', async () => {
@@ -143,56 +191,62 @@ describe.each(STORE_KINDS)('subjects signing in through a trusted OpenID provide
     expect(await res.text()).toContain(`href="/signin/oidc?issuer=${encodeURIComponent(issuer)}&amp;next=%2Fme"`);
   });
 
-  it('rejects a token the provider issued to another client (wrong audience)', async () => {
-    const jar = new CookieJar();
-    const verifier = randomBytes(32).toString('base64url');
-    const auth = new URL(`${issuer}/auth`);
-    auth.search = new URLSearchParams({
-      client_id: OTHER_CLIENT.id,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: OTHER_CLIENT.redirectUri,
-      state: 'st',
-      nonce: 'nn',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
-    account = 'oidc-subject-1';
-    const landed = await browse(auth.toString(), jar, (url) => url.origin === new URL(OTHER_CLIENT.redirectUri).origin);
-    const code = landed.url.searchParams.get('code');
-    expect(code).toBeTruthy();
-    const tokenRes = await fetch(`${issuer}/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: `Basic ${Buffer.from(`${OTHER_CLIENT.id}:${OTHER_CLIENT.secret}`).toString('base64')}`,
-      },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: code!, redirect_uri: OTHER_CLIENT.redirectUri, code_verifier: verifier }),
+  it("refuses the provider's ID token as a bearer token and as a session, and accepts its access token for the gateway", async () => {
+    const { id_token, access_token } = await providerTokens(CLIENT.id, CLIENT.secret, `${gw.url}/signin/oidc/callback`);
+    expect(decodeJwt(id_token)).toMatchObject({ iss: issuer, aud: CLIENT.id, sub: 'oidc-subject-1', roles: ['subject'] });
+    const refused = await graphql(gw.url, id_token, MY_CONSENTS, {});
+    expect(refused).toEqual({
+      status: 401,
+      body: { errors: [{ message: 'Only access tokens (typ at+jwt, RFC 9068) are accepted as bearer tokens; an ID token is not one.', extensions: { code: 'UNAUTHENTICATED' } }] },
     });
-    const { id_token: foreign } = (await tokenRes.json()) as { id_token: string };
-    expect(decodeJwt(foreign)).toMatchObject({ iss: issuer, aud: OTHER_CLIENT.id, roles: ['subject'] });
-
-    const res = await graphql(gw.url, foreign, MY_CONSENTS, {});
-    expect(res.status).toBe(401);
-    expect(res.body.errors).toEqual([{ message: 'The token\'s "aud" claim is not acceptable (check_failed).', extensions: { code: 'UNAUTHENTICATED' } }]);
-    const page = await fetch(`${gw.url}/me`, { redirect: 'manual', headers: { cookie: `consentry_session=${foreign}` } });
+    const page = await fetch(`${gw.url}/me`, { redirect: 'manual', headers: { cookie: `consentry_session=${id_token}` } });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/signin?next=%2Fme');
+
+    expect(decodeProtectedHeader(access_token)).toMatchObject({ typ: 'at+jwt' });
+    expect(decodeJwt(access_token)).toMatchObject({ iss: issuer, aud: gw.url, sub: 'oidc-subject-1' });
+    expect(await graphql(gw.url, access_token, MY_CONSENTS, {})).toEqual({ status: 200, body: { data: { myConsents: [] } } });
+  });
+
+  it('refuses a callback whose pending-flow cookie was tampered with, or whose iss is not the provider (RFC 9207)', async () => {
+    const { callback, jar } = await untilCallback('oidc-subject-1');
+    expect(callback.searchParams.get('iss')).toBe(issuer);
+    const pending = jar.get(gw.url, 'consentry_oidc')!;
+    const [h, p] = pending.split('.');
+    const forgedClaims = { ...decodeJwt(pending), next: '/compliance' };
+    const tampered = `${h}.${Buffer.from(JSON.stringify(forgedClaims)).toString('base64url')}.${pending.split('.')[2]}`;
+    expect(p).not.toBe(tampered.split('.')[1]);
+    const signInFailed = '/signin?error=oidc&next=%2Fme';
+
+    let res = await fetch(callback, { redirect: 'manual', headers: { cookie: `consentry_oidc=${tampered}` } });
+    expect([res.status, res.headers.get('location')]).toEqual([303, signInFailed]);
+    expect(res.headers.getSetCookie().join()).not.toContain('consentry_session=ey');
+
+    const otherIss = new URL(callback);
+    otherIss.searchParams.set('iss', 'https://mix-up.example');
+    res = await fetch(otherIss, { redirect: 'manual', headers: { cookie: `consentry_oidc=${pending}` } });
+    expect([res.status, res.headers.get('location')]).toEqual([303, signInFailed]);
+
+    res = await fetch(callback, { redirect: 'manual', headers: { cookie: `consentry_oidc=${pending}` } });
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/me']);
+    expect(res.headers.getSetCookie().join()).toContain('consentry_session=ey');
   });
 
   it('picks up a rotated provider key (unknown kid → JWKS refetched)', async () => {
     const before = await signInThroughGateway('oidc-subject-1');
-    expect((await graphql(gw.url, before.token, MY_CONSENTS, {})).status).toBe(200);
+    expect(before.page.status).toBe(200);
 
     const newKey = await signingKey();
     provider = makeProvider([newKey, firstKey]);
-    // jose refetches a JWKS on an unknown kid at most every 30 s; step past that instead of sleeping.
+    // An unknown kid refetches the keys once they are a minute old (openid-client; the API verifier waits 30 s):
+    // step past that instead of sleeping.
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(Date.now() + 31_000);
+    vi.setSystemTime(Date.now() + 61_000);
 
     const after = await signInThroughGateway('oidc-subject-2');
-    expect(decodeProtectedHeader(after.token).kid).toBe(newKey.kid);
     expect(after.page.body).toContain('Signed in as oidc-subject-2');
-    expect(await graphql(gw.url, after.token, MY_CONSENTS, {})).toEqual({ status: 200, body: { data: { myConsents: [] } } });
+    const { access_token } = await providerTokens(CLIENT.id, CLIENT.secret, `${gw.url}/signin/oidc/callback`);
+    expect(decodeProtectedHeader(access_token).kid).toBe(newKey.kid);
+    expect(await graphql(gw.url, access_token, MY_CONSENTS, {})).toEqual({ status: 200, body: { data: { myConsents: [] } } });
   });
 });

@@ -21,11 +21,13 @@ declare module 'oidc-provider' {
     interactions?: { url: (ctx: unknown, interaction: Interaction) => string };
     features?: Record<string, unknown>;
     cookies?: { keys: string[] };
+    extraTokenClaims?: (ctx: unknown, token: unknown) => Promise<Record<string, unknown>>;
   }
 
   class Grant {
     constructor(properties: { accountId: string; clientId: string });
     addOIDCScope(scope: string): void;
+    addResourceScope(resource: string, scope: string): void;
     save(): Promise<string>;
   }
 

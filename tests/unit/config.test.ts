@@ -16,6 +16,17 @@ const TRUSTED_ISSUERS_SHAPE =
   'CONSENTRY_TRUSTED_ISSUERS must be a JSON array of {"issuer": URL, "jwksUri": URL, "audience"?: string, "clientId"?: string, "clientSecret"?: string}';
 
 describe('loadConfig', () => {
+  it('refuses to start in production without an explicit issuer, and says so', () => {
+    expect(problemsOf({ NODE_ENV: 'production' })).toEqual([
+      'CONSENTRY_ISSUER must be set when NODE_ENV=production: the public https URL partners reach the gateway at',
+    ]);
+    expect(loadConfig({ NODE_ENV: 'production', CONSENTRY_ISSUER: 'https://consentry.example/' })).toMatchObject({
+      issuer: 'https://consentry.example',
+      issuerExplicit: true,
+    });
+    expect(loadConfig({ PORT: '5000' })).toMatchObject({ issuer: 'http://localhost:5000', issuerExplicit: false });
+  });
+
   it('defaults to the embedded database in ./data on port 4000', () => {
     expect(loadConfig({})).toMatchObject({
       nodeEnv: 'development',

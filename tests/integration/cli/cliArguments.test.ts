@@ -60,13 +60,13 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
   });
 
   it('token in production: refused, exit 1', async () => {
-    const r = await runCli(['token', '--role', 'subject'], { ...store.env, NODE_ENV: 'production' });
+    const r = await runCli(['token', '--role', 'subject'], { ...store.env, NODE_ENV: 'production', CONSENTRY_ISSUER: 'https://consentry.example' });
     expect(r).toMatchObject({ code: 1, stdout: '' });
     expect(r.stderr).toBe('error: consentry token is disabled when NODE_ENV=production; sign in through a trusted issuer instead.\n');
   });
 
   it('token in production with --json: the error as JSON on stderr', async () => {
-    const r = await runCli(['token', '--role', 'subject', '--json'], { ...store.env, NODE_ENV: 'production' });
+    const r = await runCli(['token', '--role', 'subject', '--json'], { ...store.env, NODE_ENV: 'production', CONSENTRY_ISSUER: 'https://consentry.example' });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stderr)).toEqual({
       error: { code: 'FORBIDDEN', message: 'consentry token is disabled when NODE_ENV=production; sign in through a trusted issuer instead.' },
@@ -106,7 +106,7 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
     const r = await runCli(['partner', 'update', 'p_any'], store.env);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'error: nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --suspend, --activate\n',
+      'error: nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate\n',
     );
   });
 

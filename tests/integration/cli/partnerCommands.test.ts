@@ -41,6 +41,7 @@ describe('consentry partner create / update', () => {
         purposes: ['deposit_waiver'],
         redirectUris: ['https://acme.example/cb', 'http://localhost:3000/cb'],
         status: 'active',
+        dpop: 'optional',
         kids: ['k1'],
       });
       const id: string = summary.clientId;
@@ -49,14 +50,18 @@ describe('consentry partner create / update', () => {
       expect(suspended.code).toBe(0);
       expect(JSON.parse(suspended.stdout)).toMatchObject({ status: 'suspended', changed: { status: { from: 'active', to: 'suspended' } } });
 
-      const widened = await runCli(['partner', 'update', id, '--activate', '--scopes', 'score.threshold,score.band', '--jwks', join(dir, 'rotated.json')], store.env);
-      expect(widened).toMatchObject({ code: 0, stdout: `Updated ${id}: scopes, kids, status\n`, stderr: '' });
+      const widened = await runCli(['partner', 'update', id, '--activate', '--scopes', 'score.threshold,score.band', '--jwks', join(dir, 'rotated.json'), '--dpop', 'required'], store.env);
+      expect(widened).toMatchObject({ code: 0, stdout: `Updated ${id}: scopes, kids, status, dpop\n`, stderr: '' });
+      const badMode = await runCli(['partner', 'update', id, '--dpop', 'sometimes'], store.env);
+      expect(badMode.code).not.toBe(0);
+      expect(badMode.stderr).toContain("Allowed choices are optional, required.");
 
       await store.withDb(async (db) => {
         expect(await findPartner(db, id)).toMatchObject({
           status: 'active',
           scopes: ['score.threshold', 'score.band'],
           jwks: { keys: [first, second] },
+          dpop: 'required',
         });
         const events = await db.query<{ actor_type: string; actor_id: string; details: Record<string, unknown> }>(
           `SELECT actor_type, actor_id, details FROM audit_events WHERE kind = 'partner.changed' AND partner_id = $1 ORDER BY seq`,
@@ -72,6 +77,7 @@ describe('consentry partner create / update', () => {
             scopes: ['score.threshold'],
             purposes: ['deposit_waiver'],
             redirectUris: ['https://acme.example/cb', 'http://localhost:3000/cb'],
+            dpop: 'optional',
             kids: ['k1'],
           },
           { change: 'updated', changes: { status: { from: 'active', to: 'suspended' } } },
@@ -81,6 +87,7 @@ describe('consentry partner create / update', () => {
               status: { from: 'suspended', to: 'active' },
               scopes: { from: ['score.threshold'], to: ['score.threshold', 'score.band'] },
               kids: { from: ['k1'], to: ['k1', 'k2'] },
+              dpop: { from: 'optional', to: 'required' },
             },
           },
         ]);
