@@ -15,13 +15,8 @@ const CHECKPOINT_LOCK = 0x63686b706f696e74n.toString();
 
 /** Groups kept while their decision waits; the oldest are the ones that can owe a checkpoint. */
 const MAX_PENDING_GROUPS = 256;
-/** Another replica is deciding: look again shortly rather than hold a connection waiting for its lock. */
-const BUSY_RETRY_MS = 20;
-const MAX_BUSY_RETRIES = 50;
 
 export interface DueCheckpoints {
-  /** False when another replica held the lock; nothing was decided. */
-  decided: boolean;
   /** The latest checkpoint afterwards, undefined while there is none. */
   latest?: StoredCheckpoint;
   written: StoredCheckpoint[];
@@ -43,8 +38,9 @@ export async function writeDueCheckpoints(
   // key lookup on another connection from inside ours would wait for ever.
   const signer = { key: await deps.keys.signingKey(), clock: deps.clock, issuer: deps.issuer };
   return deps.db.transaction(async (tx) => {
-    const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [CHECKPOINT_LOCK]);
-    if (!lock?.locked) return { decided: false, written: [] };
+    // Waited for, not tried: a replica that gave up while another decided could miss the position it owes,
+    // and with appends arriving back to back the other one decides nearly all the time. Decisions are short.
+    await tx.query('SELECT pg_advisory_xact_lock($1::bigint)', [CHECKPOINT_LOCK]);
     let latest = await latestCheckpoint(tx);
     const anchorSeq = () => BigInt(latest?.seq ?? 0);
     const written: StoredCheckpoint[] = [];
@@ -61,7 +57,7 @@ export async function writeDueCheckpoints(
         written.push(latest);
       }
     }
-    return { decided: true, latest, written };
+    return { latest, written };
   });
 }
 
@@ -87,7 +83,6 @@ export class AuditCheckpointer {
   private anchorSeq?: bigint;
   private pending: AppendedGroup[] = [];
   private intervalCheckWanted = false;
-  private busyRetries = 0;
   private run?: Promise<void>;
   private rerun = false;
 
@@ -134,14 +129,14 @@ export class AuditCheckpointer {
     this.scheduleDecision();
   }
 
-  private scheduleDecision(delayMs?: number): void {
+  private scheduleDecision(): void {
     if (this.run) {
       this.rerun = true;
       return;
     }
     this.rerun = false;
     // setImmediate: the appending requests resume (and answer) before any checkpoint work starts.
-    const wait = new Promise<void>((resolve) => (delayMs ? setTimeout(resolve, delayMs) : setImmediate(resolve)));
+    const wait = new Promise<void>((resolve) => setImmediate(resolve));
     this.run = wait
       .then(() => this.decide())
       .catch((err: unknown) => this.deps.logger.warn({ err }, 'writing an audit checkpoint failed'))
@@ -153,9 +148,7 @@ export class AuditCheckpointer {
 
   private afterDecision(): void {
     const waiting = this.pending.length > 0 || this.intervalCheckWanted;
-    if (!waiting) return;
-    if (this.busyRetries > 0 && this.busyRetries <= MAX_BUSY_RETRIES) this.scheduleDecision(BUSY_RETRY_MS);
-    else if (this.rerun) this.scheduleDecision();
+    if (waiting && this.rerun) this.scheduleDecision();
   }
 
   private async decide(): Promise<void> {
@@ -168,15 +161,8 @@ export class AuditCheckpointer {
       outcome = await writeDueCheckpoints(this.deps, this.schedule, groups, checkInterval);
     } catch (err) {
       this.keepForLater(groups, checkInterval);
-      this.busyRetries = 0;
       throw err;
     }
-    if (!outcome.decided) {
-      this.keepForLater(groups, checkInterval);
-      this.busyRetries++;
-      return;
-    }
-    this.busyRetries = 0;
     this.anchorSeq = BigInt(outcome.latest?.seq ?? 0);
   }
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditCheckpointer } from '../../../src/audit/auditCheckpointer.js';
 import { AuditLog } from '../../../src/audit/auditLog.js';
@@ -56,10 +55,8 @@ describe.each(STORE_KINDS)('audit checkpoints by chain position on %s', (kind) =
     await Promise.all(
       replicas.map(async ({ auditLog }, r) => {
         for (let round = 0; round < 25; round++) {
+          // Back to back, the hardest case for a decision made after the commit.
           await auditLog.append(events(groupSizes[(round + r) % groupSizes.length]!));
-          // A breath between requests, as real traffic has. Back to back, the two checkpointers contend for their
-          // advisory lock and an owed checkpoint can slip to the next position (a gap of up to 2N); see the issue note.
-          await sleep((round * 7 + r * 3) % 4);
         }
       }),
     );
@@ -67,9 +64,12 @@ describe.each(STORE_KINDS)('audit checkpoints by chain position on %s', (kind) =
     const [{ seq: head }] = await store.db.query<{ seq: string }>('SELECT seq::text AS seq FROM audit_head');
     const seqs = await checkpointSeqs();
     const gaps = seqs.map((s, i) => s - (seqs[i - 1] ?? 0));
-    // A group is at most 3 events: a checkpoint lands N to N + 2 positions after the last, never twice for one stretch.
-    expect(gaps.filter((g) => g < EVERY || g > EVERY + 2)).toEqual([]);
-    expect(seqs.length).toBeGreaterThanOrEqual(8);
+    // A group is at most 3 events. The owner of position "last + N" signs N to N + 2 after the last checkpoint; when a
+    // burst appends N more positions before its decision runs (it runs after the commit), the commit past "last + 2N"
+    // takes over. So: never two for one stretch, never further apart than 2N + 2.
+    expect(gaps.filter((g) => g < EVERY || g > 2 * EVERY + 2)).toEqual([]);
+    expect(gaps.filter((g) => g <= EVERY + 2).length).toBeGreaterThan(gaps.length / 2);
+    expect(seqs.length).toBeGreaterThanOrEqual(5);
     expect(Number(head) - seqs.at(-1)!).toBeLessThan(EVERY);
   });
 
