@@ -1,8 +1,7 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStoredChain } from '../../src/audit/verifyStoredChain.js';
 import type { Database } from '../../src/store/database.js';
-import { ADMIN_URL } from '../fixtures/postgres.js';
+import { allowConnections } from '../fixtures/postgres.js';
 import { STORE_KINDS } from '../fixtures/stores.js';
 import { consentTo, seedSubjects } from '../fixtures/subjects.js';
 import { createTestPartner, graphql, partnerToken, startGateway, type TestGateway, type TestPartner } from '../fixtures/gateway.js';
@@ -143,17 +142,7 @@ describe('a store outage on postgres', () => {
   let gw: TestGateway;
   let token: string;
   let dbName: string;
-  const setConnections = async (allow: boolean) => {
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS ${allow}`);
-    if (!allow) {
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-        dbName,
-      ]);
-    }
-    await admin.end();
-  };
+  const setConnections = (allow: boolean) => allowConnections(dbName, allow);
 
   beforeAll(async () => {
     gw = await startGateway('postgres');

@@ -1,6 +1,5 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL } from '../../fixtures/postgres.js';
+import { allowConnections } from '../../fixtures/postgres.js';
 import { createTestPartner, graphql, startGateway, type TestGateway } from '../../fixtures/gateway.js';
 import { consentTo, seedSubjects } from '../../fixtures/subjects.js';
 
@@ -11,14 +10,6 @@ describe('every operation while PostgreSQL refuses connections', () => {
   let consentId: string;
   let dbName: string;
 
-  const allowConnections = async (allow: boolean) => {
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS ${allow}`);
-    if (!allow) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
-    await admin.end();
-  };
-
   beforeAll(async () => {
     gw = await startGateway('postgres');
     [{ name: dbName }] = await gw.store.db.query<{ name: string }>('SELECT current_database() AS name');
@@ -26,10 +17,10 @@ describe('every operation while PostgreSQL refuses connections', () => {
     await seedSubjects(gw.services, [['u-1', 700]]);
     consentId = (await consentTo(gw.services, 'u-1', partner.id, 'deposit_waiver', ['score.band'])).id;
     subjectToken = await gw.services.tokens.issueRoleToken('u-1', ['subject'], 900);
-    await allowConnections(false);
+    await allowConnections(dbName, false);
   });
   afterAll(async () => {
-    await allowConnections(true);
+    await allowConnections(dbName, true);
     await gw?.close();
   });
 
@@ -65,9 +56,9 @@ describe('every operation while PostgreSQL refuses connections', () => {
     const down = await fetch(`${gw.url}/readyz`);
     expect(down.status).toBe(503);
     expect(((await down.json()) as { checks: { store: string } }).checks.store).not.toBe('ok');
-    await allowConnections(true);
+    await allowConnections(dbName, true);
     const up = await fetch(`${gw.url}/readyz`);
     expect(await up.json()).toEqual({ status: 'ready', checks: { store: 'ok', audit: 'ok', keys: 'ok' } });
-    await allowConnections(false);
+    await allowConnections(dbName, false);
   });
 });
