@@ -105,16 +105,6 @@ export class Database implements Sql {
     }
   }
 
-  /** Whether the store answers a trivial query. */
-  async isReachable(): Promise<boolean> {
-    try {
-      await this.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** A TypeORM data source on the same database, for migrations; the caller destroys it. */
   async migrationSource(): Promise<DataSource> {
     // TypeORM is loaded only when a migration has to run: most starts find none pending and skip its load time.

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-
-/** The problems loadConfig reports for an environment, or [] when it accepts it. */
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
+import { problemsOf } from '../fixtures/config.js';
+import { loadConfig } from '../../src/config.js';
 
 const TRUSTED_ISSUERS_SHAPE =
   'CONSENTRY_TRUSTED_ISSUERS must be a JSON array of {"issuer": URL, "jwksUri": URL, "audience"?: string, "clientId"?: string, "clientSecret"?: string}';

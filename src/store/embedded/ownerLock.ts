@@ -117,7 +117,7 @@ async function readRecord(path: string): Promise<OwnerRecord | 'missing' | 'unre
   return 'unreadable';
 }
 
-export function isAlive(record: OwnerRecord): boolean {
+function isAlive(record: OwnerRecord): boolean {
   try {
     process.kill(record.pid, 0);
   } catch (err) {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/config.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-}
+import { problemsOf } from '../../fixtures/config.js';
+import { loadConfig } from '../../../src/config.js';
 
 const UPSTREAM = { CONSENTRY_SCORE_SOURCE: 'upstream', CONSENTRY_UPSTREAM_URL: 'https://scores.bureau.example/graphql' };
 
