@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StoreUnavailableError } from '../../errors.js';
-import { loadEngineTemplate } from './engineTemplate.js';
+import { copyEngineTemplate, loadEngineTemplate } from './engineTemplate.js';
 import { OwnerLock, type OwnerRecord } from './ownerLock.js';
 import { EngineWireServer } from './wireServer.js';
 
@@ -102,7 +102,9 @@ async function startEngine(dataDir: string | undefined, socketDir: string, lock:
   try {
     const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
     // A fresh database starts from a migrated image made at build time instead of running initdb (seconds of WebAssembly).
-    const template = fresh && options.fromTemplate !== false ? await loadEngineTemplate() : undefined;
+    const fromTemplate = fresh && options.fromTemplate !== false;
+    const copied = fromTemplate && !!dataDir && (await copyEngineTemplate(dataDir));
+    const template = fromTemplate && !copied ? await loadEngineTemplate() : undefined;
     engine = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(template ? { loadDataDir: template } : {}) });
   } catch (err) {
     throw new StoreUnavailableError(err);

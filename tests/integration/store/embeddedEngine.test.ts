@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../../migrations/index.js';
 import { openEmbeddedEngine, type EmbeddedEngine } from '../../../src/store/embedded/embeddedEngine.js';
 import { LOCK_FILE, OwnerLock, type OwnerRecord } from '../../../src/store/embedded/ownerLock.js';
 
@@ -96,5 +97,39 @@ describe('the data directory lock', () => {
     const outcome = await OwnerLock.acquire(dir, claim, 0);
     expect('owned' in outcome).toBe(true);
     if ('owned' in outcome) await outcome.owned.release();
+  });
+});
+
+describe('a fresh data directory', () => {
+  const dirs: string[] = [];
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  async function migrationsIn(dataDir: string): Promise<string[]> {
+    const engine = await openEmbeddedEngine(dataDir, { role: 'command' });
+    const c = new pg.Client({ host: engine.socketDir, port: 5432, user: 'postgres', database: 'postgres' });
+    try {
+      await c.connect();
+      return (await c.query<{ name: string }>('SELECT name FROM migrations ORDER BY id')).rows.map((r) => r.name);
+    } finally {
+      await c.end().catch(() => undefined);
+      await engine.close();
+    }
+  }
+
+  it('starts from the migrated image the build made, and opens again afterwards with its data', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'consentry-fresh-'));
+    dirs.push(dir);
+    const expected = migrations.map((m) => new m().name);
+    expect(await migrationsIn(dir)).toEqual(expected);
+    expect(await migrationsIn(dir)).toEqual(expected);
+  });
+
+  it('copied only in part (no version file yet, a start cut short) is copied over again, not taken for a database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'consentry-fresh-'));
+    dirs.push(dir);
+    await mkdir(join(dir, 'base', '1'), { recursive: true });
+    await writeFile(join(dir, 'base', '1', 'PG_VERSION'), 'half a copy');
+    await writeFile(join(dir, 'postgresql.conf'), '# half a copy\n');
+    expect(await migrationsIn(dir)).toEqual(migrations.map((m) => new m().name));
   });
 });
