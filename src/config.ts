@@ -49,6 +49,8 @@ export interface Config {
     | { kind: 'pglite'; dataDir: string; statementTimeoutMs: number };
   /** Past these a request fails closed (503), and shutdown stops waiting and exits non-zero. */
   deadlines: { requestMs: number; shutdownMs: number };
+  /** Subjects whose decision facts a process keeps between requests (0: none; every request reads). */
+  factsCacheSubjects: number;
   /** The gateway's public base URL: `iss` and `aud` of its tokens, and the origin DPoP proofs name. */
   issuer: string;
   /**
@@ -170,6 +172,7 @@ const envSchema = z.object({
   DATABASE_LOCK_TIMEOUT_MS: intFrom('DATABASE_LOCK_TIMEOUT_MS', 1000, 100, 3_600_000),
   CONSENTRY_REQUEST_TIMEOUT_MS: intFrom('CONSENTRY_REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
   CONSENTRY_SHUTDOWN_TIMEOUT_MS: intFrom('CONSENTRY_SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  CONSENTRY_FACTS_CACHE_SUBJECTS: intFrom('CONSENTRY_FACTS_CACHE_SUBJECTS', 50_000, 0, 10_000_000),
   CONSENTRY_DATA_DIR: z.string().optional().default('./data'),
   CONSENTRY_ISSUER: urlFrom('CONSENTRY_ISSUER', ['http:', 'https:']).optional(),
   CONSENTRY_TRUSTED_ISSUERS: trustedIssuersFrom,
@@ -298,6 +301,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : { kind: 'pglite', dataDir: e.CONSENTRY_DATA_DIR, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     deadlines: { requestMs: e.CONSENTRY_REQUEST_TIMEOUT_MS, shutdownMs: e.CONSENTRY_SHUTDOWN_TIMEOUT_MS },
+    factsCacheSubjects: e.CONSENTRY_FACTS_CACHE_SUBJECTS,
     issuer: (e.CONSENTRY_ISSUER ?? `http://localhost:${port}`).replace(/\/$/, ''),
     issuerExplicit: e.CONSENTRY_ISSUER !== undefined,
     trustedIssuers: e.CONSENTRY_TRUSTED_ISSUERS,

@@ -28,7 +28,8 @@ export interface MetricSources {
   auditAges(): Promise<{ headAgeSeconds: number; checkpointAgeSeconds: number }>;
   flaggedPartners(): number;
   /** Group-commit append statements sent and committed by this process. */
-  auditAppends(): { attempts: number; committed: number };
+  auditAppends(): { attempts: number; committed: number; stale: number };
+  factsCache(): { hits: number; misses: number };
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -55,6 +56,13 @@ export function createMetrics(sources: MetricSources): Metrics {
   for (const [name, help, read] of [
     ['consentry_audit_append_attempts_total', 'Group-commit audit append statements sent', () => sources.auditAppends().attempts],
     ['consentry_audit_append_commits_total', 'Group-commit audit append statements committed', () => sources.auditAppends().committed],
+    [
+      'consentry_decisions_stale_total',
+      'Request decisions not recorded because their facts changed before the audit append (the request decided again from a fresh read)',
+      () => sources.auditAppends().stale,
+    ],
+    ['consentry_facts_cache_hits_total', 'Requests decided from facts cached in this process (checked by their audit append)', () => sources.factsCache().hits],
+    ['consentry_facts_cache_misses_total', 'Requests whose facts were read from the store', () => sources.factsCache().misses],
   ] as const) {
     let counted = 0;
     new Counter({

@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { readAuditAges } from './audit/auditAges.js';
 import { probingMonitorFor } from './audit/probing.js';
 import { createScoreSource, ReleasedScores } from './scores/releasedScores.js';
+import { AccessFactsCache } from './store/accessFactsCache.js';
 import { AccessSnapshotReader } from './store/accessSnapshot.js';
 import { openDatabase, type Database, type OpenOptions } from './store/database.js';
 import { createTracing, type Tracing, type TracingOptions } from './tracing.js';
@@ -53,12 +54,15 @@ export async function createServices(givenConfig: Config, options: ServiceOption
   await keys.load();
   const auditLog = new AuditLog(db);
   const scoreSource = createScoreSource(config.scoreSource);
+  const factsCache = config.factsCacheSubjects > 0 ? new AccessFactsCache(config.factsCacheSubjects) : undefined;
+  const accessSnapshots = new AccessSnapshotReader(db, { withSubjectData: scoreSource.readsWithSnapshot }, factsCache);
   const metrics = createMetrics({
     storeRoundTrips: () => db.roundTrips,
     storePool: () => db.poolUsage(),
     auditAges: () => readAuditAges(db, clock()),
     flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
     auditAppends: () => auditLog.counts,
+    factsCache: () => accessSnapshots.cacheCounts,
   });
   const services: Services = {
     config,
@@ -67,7 +71,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
     keys,
     tokens: new GatewayTokens(keys, config.issuer, clock),
     auditLog,
-    accessSnapshots: new AccessSnapshotReader(db, { withSubjectData: scoreSource.readsWithSnapshot }),
+    accessSnapshots,
     scores: new ReleasedScores(scoreSource, { auditLog, logger, registry: metrics.registry, clock }),
     logger,
     metrics,

@@ -1,5 +1,6 @@
 import { AuditUnavailableError } from '../errors.js';
 import { Coalescer, type GroupListener } from '../store/coalescer.js';
+import type { FactsCheck } from '../store/accessSnapshot.js';
 import type { Database, Sql } from '../store/database.js';
 import { canonicalEventParts, oversizedEventProblem, unplacedEvent, type AuditEvent, type AuditEventInput } from './chain.js';
 
@@ -11,6 +12,25 @@ export type RecordEvents = (events: AuditEventInput[]) => Promise<AuditEvent[]>;
 /** Events per audit_append call inside a transaction; keeps one statement's JSON parameter a reasonable size. */
 const APPEND_CHUNK = 2000;
 const PROBE_ROLLBACK = Symbol('probe rollback');
+const STALE = Symbol('facts changed');
+
+/**
+ * The facts a request decided from changed before its events could be
+ * placed: nothing was recorded, and the request decides again from a fresh
+ * read. Not a failure of the log.
+ */
+export class StaleFactsError extends Error {
+  constructor() {
+    super('the decision facts changed before the audit append');
+    this.name = 'StaleFactsError';
+  }
+}
+
+interface GroupAppend {
+  events: AuditEventInput[];
+  /** For decisions: the facts they were made from, checked in the append's statement. */
+  check?: FactsCheck;
+}
 
 /**
  * The append-only, hash-chained audit log.
@@ -24,29 +44,41 @@ const PROBE_ROLLBACK = Symbol('probe rollback');
  * one statement (group commit), so one commit serves many requests.
  */
 export class AuditLog {
-  private readonly appends = new Coalescer<AuditEventInput[], AuditEvent[]>((batch) => this.commitGroup(batch));
+  private readonly appends = new Coalescer<GroupAppend, AuditEvent[] | typeof STALE>((batch) => this.commitGroup(batch));
   private listeners: AppendListener[] = [];
   /** When appends started failing (and have not succeeded since); what readiness reports. */
   private failingSince?: Date;
   private lastCommitAt = 0;
-  /** Statements sent to append, and groups committed by them: equal by construction, reported by the benchmark. */
-  readonly counts = { attempts: 0, committed: 0 };
+  /**
+   * Statements sent to append, and groups committed by them (equal by construction), and appends refused
+   * because their facts had changed (each decided again): reported by the benchmark and /metrics.
+   */
+  readonly counts = { attempts: 0, committed: 0, stale: 0 };
 
   constructor(private readonly db: Database) {}
 
   /**
    * Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError.
+   * With `check`, the events are placed only if the facts they were decided from are still current,
+   * and the append rejects with StaleFactsError otherwise.
    * `joined` learns how many appends share the group commit (tracing).
    */
-  append(events: AuditEventInput[], joined?: GroupListener): Promise<AuditEvent[]> {
+  append(events: AuditEventInput[], joined?: GroupListener, check?: FactsCheck): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
     // Checked before the group commit: one caller's oversized event must not fail the others' statement.
     const problem = events.map(oversizedEventProblem).find(Boolean);
     if (problem) return Promise.reject(new AuditUnavailableError(new Error(problem)));
-    return this.appends.submit(events, joined).catch((err: unknown) => {
-      this.failingSince ??= new Date();
-      throw new AuditUnavailableError(err);
-    });
+    return this.appends.submit({ events, check }, joined).then(
+      (stored) => {
+        if (stored !== STALE) return stored;
+        this.counts.stale++;
+        throw new StaleFactsError();
+      },
+      (err: unknown) => {
+        this.failingSince ??= new Date();
+        throw new AuditUnavailableError(err);
+      },
+    );
   }
 
   /**
@@ -114,15 +146,51 @@ export class AuditLog {
     for (const l of this.listeners) l(events);
   }
 
-  /** One group of concurrent appends: one statement, then each caller gets its own events back. */
-  private async commitGroup(batch: AuditEventInput[][]): Promise<AuditEvent[][]> {
+  /** One group of concurrent appends: one statement, then each caller gets its own events back (or learns its facts changed). */
+  private async commitGroup(batch: GroupAppend[]): Promise<(AuditEvent[] | typeof STALE)[]> {
     this.counts.attempts++;
-    const stored = await appendEvents(this.db, batch.flat());
+    const results = batch.some((b) => b.check) ? await appendChecked(this.db, batch) : await appendUnchecked(this.db, batch);
     this.counts.committed++;
-    this.committed(stored);
-    let offset = 0;
-    return batch.map((events) => stored.slice(offset, (offset += events.length)));
+    this.committed(results.flatMap((r) => (r === STALE ? [] : r)));
+    return results;
   }
+}
+
+async function appendUnchecked(sql: Sql, batch: GroupAppend[]): Promise<AuditEvent[][]> {
+  const stored = await appendEvents(sql, batch.flatMap((b) => b.events));
+  let offset = 0;
+  return batch.map((b) => stored.slice(offset, (offset += b.events.length)));
+}
+
+/**
+ * Appends through audit_append_checked, in statements of at most APPEND_CHUNK
+ * events (whole requests each): every request's events are placed, or, if its
+ * facts changed, none of them.
+ */
+async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEvent[] | typeof STALE)[]> {
+  const results: (AuditEvent[] | typeof STALE)[] = [];
+  for (let from = 0; from < batch.length; ) {
+    let to = from + 1;
+    for (let n = batch[from]!.events.length; to < batch.length && n + batch[to]!.events.length <= APPEND_CHUNK; to++) n += batch[to]!.events.length;
+    const part = batch.slice(from, to);
+    const unplaced = part.map((b) => b.events.map(unplacedEvent));
+    const payload = unplaced.flatMap((events, req) => events.map((e) => ({ ...e, ...canonicalEventParts(e), req })));
+    const checks = part.flatMap((b, req) => (b.check ? [{ req, partner_id: b.check.partnerId, ...b.check, partnerId: undefined }] : []));
+    const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
+      'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',
+      [JSON.stringify(payload), JSON.stringify(checks)],
+    );
+    const byReq = new Map<number, typeof placed>();
+    for (const row of placed) byReq.set(row.req, [...(byReq.get(row.req) ?? []), row]);
+    unplaced.forEach((events, req) => {
+      const rows = byReq.get(req) ?? [];
+      if (rows.length === 1 && rows[0]!.seq === null) return results.push(STALE);
+      if (rows.length !== events.length) throw new Error(`the sequencer placed ${rows.length} of ${events.length} events`);
+      results.push(events.map((e, k) => ({ ...e, seq: rows[k]!.seq!, prevHash: rows[k]!.prev_hash!, hash: rows[k]!.hash! })));
+    });
+    from = to;
+  }
+  return results;
 }
 
 /** Places `inputs` at the end of the chain through the database's sequencer; returns them as stored. */

@@ -1,3 +1,4 @@
+import { StaleFactsError } from '../audit/auditLog.js';
 import type { AuditEventInput } from '../audit/chain.js';
 import { recordConsentExpiries } from '../consent/recordExpiries.js';
 import { AuditUnavailableError, QueryTooComplexError, UnauthenticatedError, isConsentryError } from '../errors.js';
@@ -5,7 +6,7 @@ import { decideRequest, type RequestDecision } from '../policy/decideRequest.js'
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
 import { planSourceAsks } from '../policy/sourceAsk.js';
 import type { Services } from '../services.js';
-import type { AccessSnapshot } from '../store/accessSnapshot.js';
+import { factsCheck, type AccessSnapshot, type FactsCheck } from '../store/accessSnapshot.js';
 import { SpanKind, type Context, type RequestTelemetry } from '../tracing.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
@@ -15,6 +16,8 @@ import type { ReleaseStep } from './plugins/requestGate.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
 
 export const MAX_SUBJECTS_PER_REQUEST = 1000;
+/** Reads and decisions per request when its facts keep changing before they can be recorded (each later one from a fresh read). */
+const MAX_DECISION_ATTEMPTS = 4;
 
 /**
  * The release rule, enforced between validation and execution, after every
@@ -43,27 +46,41 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     if (subjectIds.length > MAX_SUBJECTS_PER_REQUEST) {
       throw new QueryTooComplexError(`At most ${MAX_SUBJECTS_PER_REQUEST} subjects per request; this one asks for ${subjectIds.length}.`);
     }
-    const facts = await readSnapshot(services, trace, principal.partnerId, subjectIds);
-    if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
-    const now = services.clock();
-    const decision = await tracing.inSpan(trace, 'consentry.decide', {}, async (span) => {
-      const decision = decideRequest(asks, {
-        partner: facts.partner!,
-        tokenScopes: principal.scopes,
-        consentsBySubject: facts.consentsBySubject,
-        now,
+    // Decide from the facts at hand (usually the process's cache); the audit append checks they are still
+    // current, and if they moved, read them afresh and decide again.
+    let facts: AccessSnapshot;
+    let decision: RequestDecision;
+    for (let attempt = 1; ; attempt++) {
+      facts = await readSnapshot(services, trace, principal.partnerId, subjectIds, attempt > 1);
+      if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
+      const now = services.clock();
+      decision = await tracing.inSpan(trace, 'consentry.decide', {}, async (span) => {
+        const decision = decideRequest(asks, {
+          partner: facts.partner!,
+          tokenScopes: principal.scopes,
+          consentsBySubject: facts.consentsBySubject,
+          now,
+        });
+        // Counts and codes only: which subject got what is the audit log's to say, not a trace's.
+        const d = decision.bySubjectPurpose;
+        span.setAttributes({
+          'consentry.decisions': d.length,
+          'consentry.categories.released': d.reduce((n, x) => n + x.released.length, 0),
+          'consentry.categories.denied': d.reduce((n, x) => n + x.denied.length, 0),
+          'consentry.facts.cached': facts.cached,
+          ...(decision.refusal ? { 'consentry.refusal': decision.refusal } : {}),
+        });
+        return decision;
       });
-      // Counts and codes only: which subject got what is the audit log's to say, not a trace's.
-      const d = decision.bySubjectPurpose;
-      span.setAttributes({
-        'consentry.decisions': d.length,
-        'consentry.categories.released': d.reduce((n, x) => n + x.released.length, 0),
-        'consentry.categories.denied': d.reduce((n, x) => n + x.denied.length, 0),
-        ...(decision.refusal ? { 'consentry.refusal': decision.refusal } : {}),
-      });
-      return decision;
-    });
-    await record(services, principal.partnerId, requestId, telemetry, decision, now);
+      try {
+        await record(services, principal.partnerId, requestId, telemetry, decision, now, (expired) => factsCheck(facts, subjectIds, expired));
+        break;
+      } catch (err) {
+        if (!(err instanceof StaleFactsError)) throw err;
+        // Facts that keep changing under a request for this long are a store in trouble: refuse, release nothing.
+        if (attempt >= MAX_DECISION_ATTEMPTS) throw new AuditUnavailableError(err);
+      }
+    }
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
     const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
@@ -72,7 +89,11 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
 }
 
 /** The access snapshot, timed for /metrics and traced as the store call it is. */
-async function readSnapshot(services: Services, trace: Context, partnerId: string, subjectIds: string[]): Promise<AccessSnapshot> {
+async function readSnapshot(services: Services, trace: Context, partnerId: string, subjectIds: string[], fresh: boolean): Promise<AccessSnapshot> {
+  if (!fresh) {
+    const cached = services.accessSnapshots.cached(partnerId, subjectIds);
+    if (cached) return cached;
+  }
   const started = performance.now();
   try {
     return await services.tracing.inSpan(
@@ -87,7 +108,11 @@ async function readSnapshot(services: Services, trace: Context, partnerId: strin
   }
 }
 
-/** One access event per (subject, purpose), durably committed before anything is released. */
+/**
+ * One access event per (subject, purpose), durably committed before anything
+ * is released, and only if the facts the decision was made from (`check`,
+ * given the consents whose expiry this records) are still current.
+ */
 async function record(
   services: Services,
   partnerId: string,
@@ -95,6 +120,7 @@ async function record(
   telemetry: RequestTelemetry,
   decision: RequestDecision,
   now: Date,
+  check: (expired: ReadonlySet<string>) => FactsCheck,
 ): Promise<void> {
   const decisions = decision.bySubjectPurpose;
   const expired = [...new Set(decisions.flatMap((d) => d.expiredConsentIds))];
@@ -126,11 +152,11 @@ async function record(
       telemetry.traceContext,
       'consentry.audit.append',
       { 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT', 'consentry.audit.events': events.length },
-      (span) => services.auditLog.append(events, (group) => span.setAttribute('consentry.group.requests', group)),
+      (span) => services.auditLog.append(events, (group) => span.setAttribute('consentry.group.requests', group), check(new Set(expired))),
       SpanKind.CLIENT,
     );
   } catch (err) {
-    if (events.length) metrics.auditAppendFailures.inc();
+    if (events.length && !(err instanceof StaleFactsError)) metrics.auditAppendFailures.inc();
     throw err;
   } finally {
     if (events.length) metrics.auditAppendDuration.observe((performance.now() - started) / 1000);

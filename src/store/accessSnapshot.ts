@@ -1,5 +1,6 @@
 import type { ConsentFacts, PartnerFacts } from '../policy/facts.js';
 import { Coalescer, type GroupListener } from './coalescer.js';
+import type { AccessFactsCache } from './accessFactsCache.js';
 import type { Sql } from './database.js';
 import { subjectFromRow, type SubjectRecord, type SubjectRow } from './scoreSummaries.js';
 
@@ -14,6 +15,40 @@ export interface AccessSnapshot {
    * partner are not read at all.
    */
   consentingSubjects: Map<string, SubjectRecord>;
+  /** Row versions of each consenting subject's record, for the audit append to check the record is still current. */
+  recordStamps: Map<string, string>;
+  /** Whether these facts come from this process's cache rather than a read made for this request. */
+  cached: boolean;
+}
+
+/**
+ * The facts a request's decisions were made from, in the form the checked
+ * audit append compares with the database (audit_append_checked): the
+ * partner's state, the exact set of live consents of each asked subject to
+ * the partner, and the version of each record read.
+ */
+export interface FactsCheck {
+  partnerId: string;
+  status: string;
+  scopes: readonly string[];
+  purposes: readonly string[];
+  subjects: { id: string; consents: string[]; stamp: string | null }[];
+}
+
+/** The check for `snapshot`; consents whose expiry the request has just recorded are no longer live. */
+export function factsCheck(snapshot: AccessSnapshot, subjectIds: readonly string[], expired: ReadonlySet<string>): FactsCheck {
+  const partner = snapshot.partner!;
+  return {
+    partnerId: partner.id,
+    status: partner.status,
+    scopes: partner.approvedScopes,
+    purposes: partner.approvedPurposes,
+    subjects: subjectIds.map((id) => ({
+      id,
+      consents: (snapshot.consentsBySubject.get(id) ?? []).map((c) => c.id).filter((c) => !expired.has(c)),
+      stamp: snapshot.recordStamps.get(id) ?? null,
+    })),
+  };
 }
 
 /** What one partner request asks the store for. */
@@ -63,7 +98,8 @@ const SUBJECT_DATA = `COALESCE((SELECT json_agg(json_build_object(
                         'id', s.id, 'identity_verified', s.identity_verified, 'identity_level', s.identity_level,
                         'identity_verified_at', s.identity_verified_at, 'value', ss.value, 'band', ss.band,
                         'dimensions', ss.dimensions, 'factors', ss.factors, 'history', ss.history,
-                        'as_of', ss.as_of, 'model', ss.model))
+                        'as_of', ss.as_of, 'model', ss.model,
+                        'stamp', s.xmin::text || '/' || COALESCE(ss.xmin::text, '-')))
                       FROM (SELECT DISTINCT l.subject_id FROM live l WHERE l.ord = ask.ord) consenting
                       JOIN subjects s ON s.id = consenting.subject_id
                       LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json)`;
@@ -74,13 +110,14 @@ interface SnapshotRow {
   scopes: string[];
   purposes: string[];
   consents: RawConsent[];
-  subjects: SubjectRow[];
+  subjects: (SubjectRow & { stamp: string })[];
 }
 
 function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSnapshot {
   const consentsBySubject = new Map<string, ConsentFacts[]>();
   const consentingSubjects = new Map<string, SubjectRecord>();
-  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects };
+  const recordStamps = new Map<string, string>();
+  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, recordStamps, cached: false };
   for (const c of row.consents) {
     const facts: ConsentFacts = {
       id: c.id,
@@ -95,25 +132,50 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
     if (list) list.push(facts);
     else consentsBySubject.set(c.subjectId, [facts]);
   }
-  for (const s of row.subjects) consentingSubjects.set(s.id, subjectFromRow(s));
+  for (const s of row.subjects) {
+    consentingSubjects.set(s.id, subjectFromRow(s));
+    recordStamps.set(s.id, s.stamp);
+  }
   return {
     partner: { id: partnerId, status: row.status, approvedScopes: row.scopes, approvedPurposes: row.purposes },
     consentsBySubject,
     consentingSubjects,
+    recordStamps,
+    cached: false,
   };
 }
 
-/** Reads access snapshots for concurrent requests together (see Coalescer). */
+/**
+ * Reads access snapshots for concurrent requests together (see Coalescer),
+ * and keeps what it read in `cache` for later requests, which the audit
+ * append then checks (see FactsCheck).
+ */
 export class AccessSnapshotReader {
   private readonly reads: Coalescer<SnapshotAsk, AccessSnapshot>;
 
-  constructor(db: Sql, options: { withSubjectData: boolean } = { withSubjectData: true }) {
+  constructor(
+    db: Sql,
+    options: { withSubjectData: boolean } = { withSubjectData: true },
+    private readonly cache?: AccessFactsCache,
+  ) {
     this.reads = new Coalescer((asks) => loadAccessSnapshots(db, asks, options.withSubjectData));
   }
 
-  /** `joined` learns how many requests share the statement (tracing). */
-  read(partnerId: string, subjectIds: readonly string[], joined?: GroupListener): Promise<AccessSnapshot> {
-    return this.reads.submit({ partnerId, subjectIds }, joined);
+  /** What earlier reads found for these subjects, if they found all of them. */
+  cached(partnerId: string, subjectIds: readonly string[]): AccessSnapshot | undefined {
+    return this.cache?.lookup(partnerId, subjectIds);
+  }
+
+  /** Reads from the store; `joined` learns how many requests share the statement (tracing). */
+  async read(partnerId: string, subjectIds: readonly string[], joined?: GroupListener): Promise<AccessSnapshot> {
+    const snapshot = await this.reads.submit({ partnerId, subjectIds }, joined);
+    this.cache?.store(subjectIds, snapshot);
+    return snapshot;
+  }
+
+  /** Cache hits and misses so far (/metrics). */
+  get cacheCounts(): { hits: number; misses: number } {
+    return this.cache?.counts ?? { hits: 0, misses: 0 };
   }
 }
 

@@ -80,19 +80,23 @@ describe.each(STORE_KINDS)('audit before release on %s', (kind) => {
     expect(await chainProblems(gw)).toEqual([]);
   });
 
-  it('uses the same number of store round trips for 1 subject with every field as for 100 subjects', async () => {
+  it('uses the same number of store round trips for 1 subject with every field as for 79 subjects', async () => {
     const roundTrips = async (query: string) => {
-      await graphql(gw.url, token, query); // warm
-      const start = gw.services.db.roundTrips;
-      const res = await graphql(gw.url, token, query);
-      expect(res.status).toBe(200);
-      return gw.services.db.roundTrips - start;
+      const counted = async () => {
+        const start = gw.services.db.roundTrips;
+        const res = await graphql(gw.url, token, query);
+        expect(res.status).toBe(200);
+        return gw.services.db.roundTrips - start;
+      };
+      return { first: await counted(), again: await counted() };
     };
-    const one = await roundTrips(`{ subject(id: "subj-1", purpose: "credit_underwriting") { ${ALL_FIELDS} } }`);
-    const hundred = await roundTrips(`{ subjects(ids: ${JSON.stringify(ids)}, purpose: "credit_underwriting") { ${ALL_FIELDS} } }`);
-    expect(hundred).toBe(one);
-    // decision facts with the consenting subjects' data (1) + the audit append, its own transaction (1)
-    expect(one).toBe(2);
+    // Subjects no earlier request read (those read the first twenty).
+    const one = await roundTrips(`{ subject(id: "subj-99", purpose: "credit_underwriting") { ${ALL_FIELDS} } }`);
+    const many = await roundTrips(`{ subjects(ids: ${JSON.stringify(ids.slice(20, 99))}, purpose: "credit_underwriting") { ${ALL_FIELDS} } }`);
+    expect(many).toEqual(one);
+    // First: decision facts with the consenting subjects' data (1) + the audit append, which checks them (1).
+    // Again: the facts come from the process's cache and the checked append is the only statement.
+    expect(one).toEqual({ first: 2, again: 1 });
   });
 
   it('fails closed with 503 and no data when the audit log cannot be written, and recovers', async () => {
@@ -115,7 +119,8 @@ describe.each(STORE_KINDS)('audit before release on %s', (kind) => {
   it('hides internal failures behind a generic error without SQL', async () => {
     await gw.services.db.query('ALTER TABLE score_summaries RENAME TO score_summaries_moved');
     try {
-      const res = await graphql(gw.url, token, `{ subject(id: "subj-3", purpose: "credit_underwriting") { score { value } } }`);
+      // A subject no earlier request read, so the failing statement is the read of its facts (a failing append is a 503, above).
+      const res = await graphql(gw.url, token, `{ subject(id: "subj-unread", purpose: "credit_underwriting") { score { value } } }`);
       const text = JSON.stringify(res.body);
       expect(text).not.toMatch(/score_summaries|SELECT|relation|stack/i);
       expect(res.body.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
