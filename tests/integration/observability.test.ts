@@ -102,7 +102,12 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       ].sort(),
     );
     expect(byName.get('consentry.plan')!.attributes).toEqual({ 'consentry.asks': 1, 'consentry.subjects': 1 });
-    expect(byName.get('consentry.decide')!.attributes).toEqual({ 'consentry.decisions': 1, 'consentry.categories.released': 2, 'consentry.categories.denied': 1 });
+    expect(byName.get('consentry.decide')!.attributes).toEqual({
+      'consentry.decisions': 1,
+      'consentry.categories.released': 2,
+      'consentry.categories.denied': 1,
+      'consentry.facts.cached': false,
+    });
     expect(byName.get('consentry.snapshot.read')!.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'consentry.subjects': 1, 'consentry.group.requests': 1 });
     expect(byName.get('consentry.audit.append')!.attributes).toMatchObject({ 'consentry.audit.events': 1, 'consentry.group.requests': 1 });
     expect(byName.get('resolve ScoreSummary.band')!.attributes).toEqual({
@@ -168,6 +173,9 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       consentry_store_round_trips_total: 'counter',
       consentry_audit_append_attempts_total: 'counter',
       consentry_audit_append_commits_total: 'counter',
+      consentry_decisions_stale_total: 'counter',
+      consentry_facts_cache_hits_total: 'counter',
+      consentry_facts_cache_misses_total: 'counter',
       consentry_store_pool_connections: 'gauge',
       consentry_store_pool_waiting_requests: 'gauge',
       consentry_audit_chain_head_age_seconds: 'gauge',
