@@ -2,7 +2,7 @@ import { AuditUnavailableError } from '../errors.js';
 import { Coalescer, type GroupListener } from '../store/coalescer.js';
 import type { FactsCheck } from '../store/accessSnapshot.js';
 import type { Database, Sql } from '../store/database.js';
-import { canonicalEventParts, oversizedEventProblem, unplacedEvent, type AuditEvent, type AuditEventInput } from './chain.js';
+import { oversizedEventProblem, prepareEvent, type AuditEvent, type AuditEventInput, type PreparedEvent } from './chain.js';
 
 export type AppendListener = (appended: readonly AuditEvent[]) => void;
 
@@ -27,7 +27,7 @@ export class StaleFactsError extends Error {
 }
 
 interface GroupAppend {
-  events: AuditEventInput[];
+  events: PreparedEvent[];
   /** For decisions: the facts they were made from, checked in the append's statement. */
   check?: FactsCheck;
 }
@@ -65,10 +65,11 @@ export class AuditLog {
    */
   append(events: AuditEventInput[], joined?: GroupListener, check?: FactsCheck): Promise<AuditEvent[]> {
     if (events.length === 0) return Promise.resolve([]);
+    const prepared = events.map(prepareEvent);
     // Checked before the group commit: one caller's oversized event must not fail the others' statement.
-    const problem = events.map(oversizedEventProblem).find(Boolean);
+    const problem = prepared.map(oversizedEventProblem).find(Boolean);
     if (problem) return Promise.reject(new AuditUnavailableError(new Error(problem)));
-    return this.appends.submit({ events, check }, joined).then(
+    return this.appends.submit({ events: prepared, check }, joined).then(
       (stored) => {
         if (stored !== STALE) return stored;
         this.counts.stale++;
@@ -92,9 +93,10 @@ export class AuditLog {
     const recorded: AuditEvent[] = [];
     const result = await this.db.transaction(async (tx) =>
       work(tx, async (events) => {
-        const problem = events.map(oversizedEventProblem).find(Boolean);
+        const prepared = events.map(prepareEvent);
+        const problem = prepared.map(oversizedEventProblem).find(Boolean);
         if (problem) throw new AuditUnavailableError(new Error(problem));
-        const stored = await appendEvents(tx, events);
+        const stored = await appendEvents(tx, prepared);
         recorded.push(...stored);
         return stored;
       }),
@@ -121,7 +123,7 @@ export class AuditLog {
   async probe(): Promise<void> {
     try {
       await this.db.transaction(async (tx) => {
-        await appendEvents(tx, [{ kind: 'readiness.probe', at: new Date(), actorType: 'system', actorId: 'readyz' }]);
+        await appendEvents(tx, [prepareEvent({ kind: 'readiness.probe', at: new Date(), actorType: 'system', actorId: 'readyz' })]);
         throw PROBE_ROLLBACK;
       });
     } catch (err) {
@@ -173,8 +175,8 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     let to = from + 1;
     for (let n = batch[from]!.events.length; to < batch.length && n + batch[to]!.events.length <= APPEND_CHUNK; to++) n += batch[to]!.events.length;
     const part = batch.slice(from, to);
-    const unplaced = part.map((b) => b.events.map(unplacedEvent));
-    const payload = unplaced.flatMap((events, req) => events.map((e) => ({ ...e, ...canonicalEventParts(e), req })));
+    const unplaced = part.map((b) => b.events);
+    const payload = unplaced.flatMap((events, req) => events.map(({ event, parts }) => ({ ...event, ...parts, req })));
     const checks = part.flatMap((b, req) => (b.check ? [{ req, partner_id: b.check.partnerId, ...b.check, partnerId: undefined }] : []));
     const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
       'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',
@@ -186,7 +188,7 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
       const rows = byReq.get(req) ?? [];
       if (rows.length === 1 && rows[0]!.seq === null) return results.push(STALE);
       if (rows.length !== events.length) throw new Error(`the sequencer placed ${rows.length} of ${events.length} events`);
-      results.push(events.map((e, k) => ({ ...e, seq: rows[k]!.seq!, prevHash: rows[k]!.prev_hash!, hash: rows[k]!.hash! })));
+      results.push(events.map(({ event }, k) => ({ ...event, seq: rows[k]!.seq!, prevHash: rows[k]!.prev_hash!, hash: rows[k]!.hash! })));
     });
     from = to;
   }
@@ -194,17 +196,17 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
 }
 
 /** Places `inputs` at the end of the chain through the database's sequencer; returns them as stored. */
-async function appendEvents(sql: Sql, inputs: AuditEventInput[]): Promise<AuditEvent[]> {
+async function appendEvents(sql: Sql, inputs: PreparedEvent[]): Promise<AuditEvent[]> {
   const stored: AuditEvent[] = [];
   for (let i = 0; i < inputs.length; i += APPEND_CHUNK) {
-    const unplaced = inputs.slice(i, i + APPEND_CHUNK).map(unplacedEvent);
-    const payload = unplaced.map((e) => ({ ...e, ...canonicalEventParts(e) }));
+    const chunk = inputs.slice(i, i + APPEND_CHUNK);
+    const payload = chunk.map(({ event, parts }) => ({ ...event, ...parts }));
     const placed = await sql.query<{ seq: string; prev_hash: string; hash: string }>(
       'SELECT seq::text AS seq, prev_hash, hash FROM audit_append($1::jsonb)',
       [JSON.stringify(payload)],
     );
-    if (placed.length !== unplaced.length) throw new Error(`the sequencer placed ${placed.length} of ${unplaced.length} events`);
-    unplaced.forEach((e, k) => stored.push({ ...e, seq: placed[k]!.seq, prevHash: placed[k]!.prev_hash, hash: placed[k]!.hash }));
+    if (placed.length !== chunk.length) throw new Error(`the sequencer placed ${placed.length} of ${chunk.length} events`);
+    chunk.forEach(({ event }, k) => stored.push({ ...event, seq: placed[k]!.seq, prevHash: placed[k]!.prev_hash, hash: placed[k]!.hash }));
   }
   return stored;
 }

@@ -47,9 +47,21 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export const MAX_AUDIT_EVENT_BYTES = 16 * 1024;
 
-/** Why an event may not be written (too large), or undefined. */
-export function oversizedEventProblem(input: AuditEventInput): string | undefined {
-  const bytes = Buffer.byteLength(JSON.stringify(input));
+/** An event in stored form with its canonical encoding, ready for the sequencer. */
+export interface PreparedEvent {
+  event: UnplacedEvent;
+  parts: CanonicalParts;
+}
+
+/** Stored form and canonical parts, computed once per event: the size check and the append both use them. */
+export function prepareEvent(input: AuditEventInput): PreparedEvent {
+  const event = unplacedEvent(input);
+  return { event, parts: canonicalEventParts(event) };
+}
+
+/** Why an event may not be written (too large), or undefined. Measured on its canonical encoding. */
+export function oversizedEventProblem({ parts }: PreparedEvent): string | undefined {
+  const bytes = Buffer.byteLength(parts.before) + Buffer.byteLength(parts.between) + Buffer.byteLength(parts.after);
   return bytes > MAX_AUDIT_EVENT_BYTES ? `audit event of ${bytes} bytes exceeds ${MAX_AUDIT_EVENT_BYTES}` : undefined;
 }
 
@@ -80,7 +92,13 @@ export type UnplacedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
  * canonicalEventJson(). The database appends with these parts, so it hashes
  * the same bytes the gateway and every verifier do.
  */
-export function canonicalEventParts(e: UnplacedEvent): { before: string; between: string; after: string } {
+export interface CanonicalParts {
+  before: string;
+  between: string;
+  after: string;
+}
+
+export function canonicalEventParts(e: UnplacedEvent): CanonicalParts {
   return {
     before:
       `{"actorId":${str(e.actorId)},"actorType":${str(e.actorType)},"at":${str(e.at)},` +

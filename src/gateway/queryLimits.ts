@@ -1,4 +1,5 @@
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { LRUCache } from 'lru-cache';
 import {
   GraphQLError,
   Kind,
@@ -37,6 +38,20 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxTokens: 5000, maxDepth: 8,
  * repeated fields (hundreds of `score { band }` cost it most of a second).
  */
 export function documentLimitProblem(query: string, limits: QueryLimits = DEFAULT_QUERY_LIMITS): string | undefined {
+  // Partners send the same few documents over and over: the verdict on a document is kept, not recomputed.
+  const cacheable = limits === DEFAULT_QUERY_LIMITS && query.length <= MAX_REMEMBERED_QUERY_LENGTH;
+  if (cacheable && verdicts.has(query)) return verdicts.get(query)!.problem;
+  const problem = limitProblem(query, limits);
+  if (cacheable) verdicts.set(query, { problem });
+  return problem;
+}
+
+/** Verdicts on recent documents (a refused one included: a sender repeating it costs a lookup). */
+const verdicts = new LRUCache<string, { problem: string | undefined }>({ max: 1000 });
+/** Larger documents are checked each time: remembering them would let a sender fill memory with a few requests. */
+const MAX_REMEMBERED_QUERY_LENGTH = 16 * 1024;
+
+function limitProblem(query: string, limits: QueryLimits): string | undefined {
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens: limits.maxTokens, noLocation: true });

@@ -10,6 +10,7 @@ import { factsCheck, type AccessSnapshot, type FactsCheck } from '../store/acces
 import { SpanKind, type Context, type RequestTelemetry } from '../tracing.js';
 import { denialError } from './denialErrors.js';
 import { resolveOperation } from './operationFields.js';
+import { memoByOperation } from './operationMemo.js';
 import { planAccess } from './planAccess.js';
 import { planSourceSelections } from './planSourceSelections.js';
 import type { ReleaseStep } from './plugins/requestGate.js';
@@ -38,7 +39,7 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     const trace = telemetry.traceContext;
 
     const { asks, subjectIds } = await tracing.inSpan(trace, 'consentry.plan', {}, async (span) => {
-      const asks = planAccess({ schema: rc.schema, policy, ...op });
+      const asks = memoByOperation(op.operation, op.variables, 'access', () => planAccess({ schema: rc.schema, policy, ...op }));
       const subjectIds = [...new Set(asks.flatMap((a) => a.subjectIds))];
       span.setAttributes({ 'consentry.asks': asks.length, 'consentry.subjects': subjectIds.length });
       return { asks, subjectIds };
@@ -83,7 +84,8 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     }
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
-    const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
+    const selections = memoByOperation(op.operation, op.variables, 'source', () => planSourceSelections({ schema: rc.schema, policy, ...op }));
+    const sourceAsks = planSourceAsks(decision, selections);
     rc.contextValue.released = await services.scores.fetch(principal.partnerId, requestId, sourceAsks, facts.consentingSubjects);
   };
 }
