@@ -23,6 +23,7 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
 const METRICS_TOKEN = randomBytes(24).toString('hex');
+const CONSENTRY = 'dist/src/cli/main.js';
 
 interface Scenario {
   name: string;
@@ -59,8 +60,16 @@ function gatewayEnv(databaseUrl: string, port: number, issuer: string): Record<s
   };
 }
 
+/**
+ * Starts a server. Consentry runs from its build (`dist/`, what `npm start` runs; `npm run bench` builds
+ * first): run through tsx it would also pay for tsx's helpers on every call. The baselines run through tsx.
+ */
 function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const fromBuild = args[0] === CONSENTRY;
+  const child = spawn(process.execPath, [...nodeFlags, ...(fromBuild ? [] : ['--import', 'tsx']), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       if (d.toString().includes(readyText)) resolve(child);
@@ -288,9 +297,16 @@ async function main() {
     }
     await services.db.close();
 
-    const consentryProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], gatewayEnv(dbUrl.toString(), cPort, consentryUrl), 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
+    const consentryProcess = await start([CONSENTRY, 'serve', '--no-demo'], gatewayEnv(dbUrl.toString(), cPort, consentryUrl), 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
     const bareProcess = await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready');
-    children.push(consentryProcess, bareProcess);
+    const tPortTypical = await freePort();
+    const typicalUrl = `http://127.0.0.1:${tPortTypical}`;
+    const typicalProcess = await start(
+      ['bench/typicalImplementation.ts'],
+      { PORT: String(tPortTypical), DATABASE_URL: dbUrl.toString(), JWKS_URL: `${consentryUrl}/.well-known/jwks.json`, ISSUER: consentryUrl },
+      'ready',
+    );
+    children.push(consentryProcess, bareProcess, typicalProcess);
 
     const rows: Record<string, string | number>[] = [];
     const only = process.env.BENCH_ONLY;
@@ -307,8 +323,9 @@ async function main() {
       // Same answer from both, or the comparison means nothing.
       const post = async (url: string, t?: string) =>
         (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(t ? { authorization: `Bearer ${t}` } : {}) }, body })).json();
-      const [fromBare, fromConsentry] = [await post(bareUrl), await post(consentryUrl, token)];
+      const [fromBare, fromConsentry, fromTypical] = [await post(bareUrl), await post(consentryUrl, token), await post(typicalUrl, token)];
       if (JSON.stringify(fromBare) !== JSON.stringify(fromConsentry)) throw new Error(`${scenario.name}: responses differ`);
+      if (JSON.stringify(fromTypical) !== JSON.stringify(fromConsentry)) throw new Error(`${scenario.name}: the typical implementation answers differently`);
       const rtBefore = await roundTrips(consentryUrl);
       await post(consentryUrl, token);
       const rtSingle = (await roundTrips(consentryUrl)) - rtBefore;
@@ -325,6 +342,13 @@ async function main() {
       const fullCpu = (cpuSeconds(consentryProcess) - fullCpu0) / full.requests.total;
       const pgCpu = (postgresCpuSeconds() - pgCpu0) / full.requests.total;
       const rtLoaded = ((await roundTrips(consentryUrl)) - rt0 - 0) / Math.max(1, full.requests.total);
+      await load(typicalUrl, body, token, scenario.connections, WARMUP);
+      const typicalCpu0 = cpuSeconds(typicalProcess);
+      const typicalPgCpu0 = postgresCpuSeconds();
+      const typical = await load(typicalUrl, body, token, scenario.connections, DURATION);
+      const typicalCpu = (cpuSeconds(typicalProcess) - typicalCpu0) / typical.requests.total;
+      const typicalPgCpu = (postgresCpuSeconds() - typicalPgCpu0) / typical.requests.total;
+      if (typical.non2xx || typical.errors) throw new Error(`${scenario.name}: the typical implementation had non-2xx or errors`);
       if (bare.non2xx || full.non2xx || bare.errors || full.errors) {
         throw new Error(`${scenario.name}: non-2xx or errors (bare ${bare.non2xx}/${bare.errors}, consentry ${full.non2xx}/${full.errors})`);
       }
@@ -344,6 +368,11 @@ async function main() {
         'PostgreSQL CPU ms/req': +(pgCpu * 1000).toFixed(3),
         'round trips (one request)': rtSingle,
         'round trips/request under load': +rtLoaded.toFixed(2),
+        'typical rps': Math.round(typical.requests.average),
+        'consentry/typical rps': +(full.requests.average / typical.requests.average).toFixed(2),
+        'typical p99 ms': typical.latency.p99,
+        'typical CPU ms/req': +(typicalCpu * 1000).toFixed(3),
+        'typical PostgreSQL CPU ms/req': +(typicalPgCpu * 1000).toFixed(3),
       });
       process.stdout.write(`${scenario.name}: done\n`);
     }
@@ -352,7 +381,7 @@ async function main() {
       const [tPort, sinkPort] = [await freePort(), await freePort()];
       const sink = await startOtlpSink(sinkPort);
       const tracedUrl = `http://127.0.0.1:${tPort}`;
-      const traced = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+      const traced = await start([CONSENTRY, 'serve', '--no-demo'], {
         ...gatewayEnv(dbUrl.toString(), tPort, tracedUrl),
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
       }, 'listening');
@@ -374,7 +403,7 @@ async function main() {
       const [uPort, gPort] = [await freePort(), await freePort()];
       const upstreamService = await start(['bench/upstreamService.ts'], { PORT: String(uPort) }, 'ready');
       const remoteUrl = `http://127.0.0.1:${gPort}`;
-      const remoteProcess = await start(['src/cli/main.ts', 'serve', '--no-demo'], {
+      const remoteProcess = await start([CONSENTRY, 'serve', '--no-demo'], {
         DATABASE_URL: dbUrl.toString(),
         PORT: String(gPort),
         CONSENTRY_ISSUER: remoteUrl,

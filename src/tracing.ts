@@ -1,5 +1,6 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
@@ -72,6 +73,7 @@ const headerGetter = {
 };
 
 let contextManagerInstalled = false;
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** The trace id of `ctx` when it has a valid one (a sampled span of ours, or a caller's traceparent). */
 export function traceIdOf(ctx: Context | undefined): string | undefined {
@@ -109,6 +111,9 @@ export function createTracing(config: Config['tracing'], options: TracingOptions
     inject: (parent, headers) =>
       propagator.inject(parent, headers, { set: (carrier: Record<string, string>, key: string, value: string) => (carrier[key] = value) }),
     async inSpan(parent, name, attributes, work, kind = SpanKind.INTERNAL) {
+      // Off: no span and no new context per step. The parent's span (a caller's trace context, or none) stands in:
+      // it records nothing, and what is sent upstream carries the same trace context a no-op child would.
+      if (!enabled) return work(trace.getSpan(parent) ?? NO_SPAN);
       const span = tracer.startSpan(name, { kind, attributes }, parent);
       try {
         return await context.with(trace.setSpan(parent, span), () => work(span));
