@@ -177,13 +177,19 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     const part = batch.slice(from, to);
     const unplaced = part.map((b) => b.events);
     const payload = unplaced.flatMap((events, req) => events.map(({ event, parts }) => ({ ...event, ...parts, req })));
-    const checks = part.flatMap((b, req) => (b.check ? [{ req, partner_id: b.check.partnerId, ...b.check, partnerId: undefined }] : []));
+    const checks = part.flatMap(({ check }, req) =>
+      check ? [{ req, partner_id: check.partnerId, status: check.status, scopes: check.scopes, purposes: check.purposes, subjects: check.subjects }] : [],
+    );
     const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
       'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',
       [JSON.stringify(payload), JSON.stringify(checks)],
     );
     const byReq = new Map<number, typeof placed>();
-    for (const row of placed) byReq.set(row.req, [...(byReq.get(row.req) ?? []), row]);
+    for (const row of placed) {
+      const rows = byReq.get(row.req);
+      if (rows) rows.push(row);
+      else byReq.set(row.req, [row]);
+    }
     unplaced.forEach((events, req) => {
       const rows = byReq.get(req) ?? [];
       if (rows.length === 1 && rows[0]!.seq === null) return results.push(STALE);
