@@ -17,7 +17,7 @@ export function registerSubject(program: Command): void {
     .action((id: string, opts: { revealScores?: string; json?: boolean }) =>
       runCommand(opts.json, async (io) => {
         const shown = await withServices(async (services) => {
-          const overview = await subjectOverview(services.db, id, services.clock());
+          const overview = await subjectOverview(services.db, services.pseudonyms, id, services.clock());
           if (opts.revealScores === undefined) return subjectDetails(overview);
           const scores = await revealSubjectScores(services, { subjectId: id, reason: opts.revealScores, actor: { type: 'operator', id: operatorId() }, channel: 'cli' });
           return { ...subjectDetails(overview), scores };

@@ -63,7 +63,7 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
       });
       return decision;
     });
-    await record(services, principal.partnerId, requestId, telemetry, decision, now);
+    await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymsFor(services, facts));
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
     const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
@@ -87,6 +87,16 @@ async function readSnapshot(services: Services, trace: Context, partnerId: strin
   }
 }
 
+/** The request's subjects as audit events name them: each pseudonym computed once, from keys the snapshot brought. */
+function pseudonymsFor(services: Services, facts: AccessSnapshot): (subjectId: string) => string {
+  const known = new Map<string, string>();
+  return (subjectId) => {
+    let pseudonym = known.get(subjectId);
+    if (pseudonym === undefined) known.set(subjectId, (pseudonym = services.pseudonyms.of(subjectId, facts.subjectKeys.get(subjectId))));
+    return pseudonym;
+  };
+}
+
 /** One access event per (subject, purpose), durably committed before anything is released. */
 async function record(
   services: Services,
@@ -95,6 +105,7 @@ async function record(
   telemetry: RequestTelemetry,
   decision: RequestDecision,
   now: Date,
+  pseudonymOf: (subjectId: string) => string,
 ): Promise<void> {
   const decisions = decision.bySubjectPurpose;
   const expired = [...new Set(decisions.flatMap((d) => d.expiredConsentIds))];
@@ -111,7 +122,7 @@ async function record(
     actorType: 'partner',
     actorId: partnerId,
     partnerId,
-    subjectId: d.subjectId,
+    subjectId: pseudonymOf(d.subjectId),
     purpose: d.purpose,
     requestId,
     released: d.released,

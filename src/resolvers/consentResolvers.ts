@@ -28,7 +28,7 @@ export const consentResolvers: Resolvers = {
       const consents = await listMyConsents(consentDeps(ctx), subjectOf(ctx), includeInactive ?? false);
       return consents.map((c) => consentView(ctx, c));
     },
-    myAccessLog: (_root, { first, after }, ctx) => subjectAccessLog(ctx.services.db, subjectOf(ctx), { first, after }),
+    myAccessLog: (_root, { first, after }, ctx) => subjectAccessLog(ctx.services.db, ctx.services.pseudonyms, subjectOf(ctx), { first, after }),
   },
   Mutation: {
     requestConsent: async (_root, { input }, ctx) => {

@@ -14,6 +14,8 @@ export interface AccessSnapshot {
    * partner are not read at all.
    */
   consentingSubjects: Map<string, SubjectRecord>;
+  /** Pseudonym key material (hex) of the asked subjects that have one, for their audit events. */
+  subjectKeys: Map<string, string>;
 }
 
 /** What one partner request asks the store for. */
@@ -50,7 +52,8 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[],
                         'id', l.id, 'subjectId', l.subject_id, 'purpose', l.purpose, 'categories', l.categories,
                         'expiresAt', l.expires_at, 'revokedAt', l.revoked_at))
                       FROM live l WHERE l.ord = ask.ord), '[]'::json) AS consents,
-            ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects
+            ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects,
+            ${SUBJECT_KEYS} AS subject_keys
      FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
     [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
   );
@@ -68,6 +71,11 @@ const SUBJECT_DATA = `COALESCE((SELECT json_agg(json_build_object(
                       JOIN subjects s ON s.id = consenting.subject_id
                       LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json)`;
 
+/** The asked subjects' pseudonym keys, read here so the audit events cost no extra round trip. */
+const SUBJECT_KEYS = `COALESCE((SELECT json_object_agg(k.subject_id, encode(k.key, 'hex'))
+                      FROM unnest(ask.subject_ids) AS asked(subject_id)
+                      JOIN subject_keys k ON k.subject_id = asked.subject_id), '{}'::json)`;
+
 interface SnapshotRow {
   /** Null when the partner does not exist. */
   status: PartnerFacts['status'] | null;
@@ -75,12 +83,14 @@ interface SnapshotRow {
   purposes: string[];
   consents: RawConsent[];
   subjects: SubjectRow[];
+  subject_keys: Record<string, string>;
 }
 
 function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSnapshot {
   const consentsBySubject = new Map<string, ConsentFacts[]>();
   const consentingSubjects = new Map<string, SubjectRecord>();
-  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects };
+  const subjectKeys = new Map(Object.entries(row?.subject_keys ?? {}));
+  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, subjectKeys };
   for (const c of row.consents) {
     const facts: ConsentFacts = {
       id: c.id,
@@ -100,6 +110,7 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
     partner: { id: partnerId, status: row.status, approvedScopes: row.scopes, approvedPurposes: row.purposes },
     consentsBySubject,
     consentingSubjects,
+    subjectKeys,
   };
 }
 

@@ -117,9 +117,9 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
   /** An unreadable cursor (edited by hand, or from an old link) shows the newest page rather than an error. */
   async function accessLogPage(subjectId: string, after: string | null): Promise<AccessLogPage> {
     try {
-      return await subjectAccessLog(services.db, subjectId, { first: ACCESS_LOG_PAGE_SIZE, after });
+      return await subjectAccessLog(services.db, services.pseudonyms, subjectId, { first: ACCESS_LOG_PAGE_SIZE, after });
     } catch (err) {
-      if (err instanceof BadUserInputError) return subjectAccessLog(services.db, subjectId, { first: ACCESS_LOG_PAGE_SIZE });
+      if (err instanceof BadUserInputError) return subjectAccessLog(services.db, services.pseudonyms, subjectId, { first: ACCESS_LOG_PAGE_SIZE });
       throw err;
     }
   }
