@@ -49,7 +49,7 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
       past: rows.filter((r) => r.status !== 'ACTIVE'),
       accessLog,
       olderPage: Boolean(after),
-      notice: revoked ? m.revokedNotice(revoked.partnerName) : undefined,
+      notice: revoked ? m.revokedNotice(revoked.partnerName) : query.erased === 'done' ? m.erasedNotice : query.erased === 'nothing' ? m.eraseNothing : undefined,
     });
     return sendPage(reply, 200, { title: m.meTitle, lang, nav: pageNav(request, lang, session), body });
   });
