@@ -137,6 +137,35 @@ describe.each(STORE_KINDS)('subject rights (download, erasure) on %s', (kind) =>
     expect(await gw.services.db.query(`SELECT count(*)::int AS n FROM audit_events`)).toEqual(before);
   });
 
+  it('erasure on the page needs the signed-in subject and the form’s CSRF token', async () => {
+    await scenario();
+    const t = await subjectToken('alice');
+    const cookie = `consentry_session=${t}`;
+    const post = (csrf: string, withCookie = true) =>
+      fetch(`${gw.url}/me/erase`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(withCookie ? { cookie } : {}) },
+        body: new URLSearchParams({ csrf }),
+      });
+    const confirm = await fetch(`${gw.url}/me/erase`, { headers: { cookie, 'accept-language': 'zh-CN' } });
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toContain(`<input type="hidden" name="csrf" value="${csrfTokenFor(t)}">`);
+    expect((await fetch(`${gw.url}/me/erase`, { redirect: 'manual' })).headers.get('location')).toBe('/signin?next=%2Fme%2Ferase');
+
+    expect((await post('forged')).status).toBe(403);
+    expect((await post(csrfTokenFor(t), false)).headers.get('location')).toBe('/signin?next=%2Fme%2Ferase');
+    expect(await gw.services.db.query(`SELECT id FROM subjects WHERE id = 'alice'`)).toEqual([{ id: 'alice' }]);
+
+    const done = await post(csrfTokenFor(t));
+    expect({ status: done.status, location: done.headers.get('location') }).toEqual({ status: 303, location: '/me?erased=done' });
+    expect(await gw.services.db.query(`SELECT id FROM subjects WHERE id = 'alice'`)).toEqual([]);
+    const [event] = await gw.services.db.query<{ actor_type: string; details: Record<string, unknown> }>(`SELECT actor_type, details FROM audit_events WHERE kind = 'subject.erased'`);
+    expect(event).toMatchObject({ actor_type: 'subject', details: { channel: 'page', consentsRevoked: 1, keyDestroyed: true } });
+    // A second erasure finds nothing left to erase, and says so.
+    expect((await post(csrfTokenFor(t))).headers.get('location')).toBe('/me?erased=nothing');
+  });
+
   it('erases a subject: data gone, consents revoked, partner sees a stranger, officers see a pseudonym, the chain verifies', async () => {
     await scenario();
     const { services } = gw;
