@@ -84,3 +84,19 @@ export function subjectEventsWhere(ids: SubjectEventIds, params: unknown[]): str
   return `(e.subject_id = ANY($${n - 2}::text[]) OR (e.subject_id = $${n - 1} AND e.seq <= $${n}::bigint))
     AND NOT EXISTS (SELECT 1 FROM erased_subject_events x WHERE x.seq = e.seq)`;
 }
+
+/**
+ * Erasure: lists, as hidden from everyday views, the events that still name
+ * the subject linkably — by plain id (written before pseudonyms) or by its
+ * gateway-wide pseudonym (anyone holding that key can recompute it). The
+ * events themselves are never changed. Returns how many were newly hidden.
+ */
+export async function hideLinkableEvents(db: Sql, pseudonyms: SubjectPseudonyms, subjectId: string, at: Date): Promise<number> {
+  const rows = await db.query(
+    `INSERT INTO erased_subject_events (seq, erased_at)
+     SELECT seq, $4 FROM audit_events WHERE (subject_id = $1 AND seq <= $2::bigint) OR subject_id = $3
+     ON CONFLICT (seq) DO NOTHING RETURNING seq`,
+    [subjectId, pseudonyms.plainIdsThroughSeq, pseudonyms.gatewayPseudonym(subjectId), at],
+  );
+  return rows.length;
+}

@@ -1,6 +1,10 @@
+import { hideLinkableEvents } from '../audit/subjectPseudonyms.js';
 import type { ConsentDeps } from '../consent/grantConsent.js';
 import { revokeConsent } from '../consent/revokeConsent.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
+import { pseudonymiseConsentRequests } from '../store/consentRequests.js';
+import { listLiveConsentIds, pseudonymiseConsents } from '../store/consents.js';
+import { deleteSubjectData } from '../store/scoreSummaries.js';
 import { destroySubjectKey } from '../store/subjectKeys.js';
 
 export type SubjectEraser = { type: 'subject'; id: string } | { type: 'operator'; id: string };
@@ -42,16 +46,13 @@ export async function eraseSubject(deps: ConsentDeps, input: EraseSubjectInput):
   const subjectId = input.subjectId;
   const reason = input.reason.trim();
   if (!reason) throw new BadUserInputError('Say why the subject is erased: the reason is recorded in the audit log.', { field: 'reason' });
-  // The reason outlives the erasure in the log, so it must not carry the id the erasure removes.
-  if (reason.includes(subjectId)) throw new BadUserInputError('The reason must not contain the subject id.', { field: 'reason' });
+  // The reason outlives the erasure in the log, so an operator's free text must not carry the id the erasure removes
+  // (a subject's own erasure records a fixed reason, which an id could only match by accident).
+  if (input.actor.type === 'operator' && reason.includes(subjectId)) throw new BadUserInputError('The reason must not contain the subject id.', { field: 'reason' });
 
   const now = deps.clock();
-  const live = await deps.db.query<{ id: string }>(
-    'SELECT id FROM consents WHERE subject_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY granted_at',
-    [subjectId, now],
-  );
   let consentsRevoked = 0;
-  for (const { id } of live) {
+  for (const id of await listLiveConsentIds(deps.db, subjectId, now)) {
     try {
       await revokeConsent(deps, { consentId: id, actor: input.actor, channel: input.channel });
       consentsRevoked++;
@@ -64,33 +65,16 @@ export async function eraseSubject(deps: ConsentDeps, input: EraseSubjectInput):
   const erasedAt = deps.clock();
   return deps.auditLog.transaction(async (tx, record) => {
     const pseudonym = await deps.pseudonyms.forSubject(tx, subjectId);
-    const hidden = await tx.query<{ seq: string }>(
-      `INSERT INTO erased_subject_events (seq, erased_at)
-       SELECT seq, $4 FROM audit_events WHERE (subject_id = $1 AND seq <= $2::bigint) OR subject_id = $3
-       ON CONFLICT (seq) DO NOTHING RETURNING seq::text AS seq`,
-      [subjectId, deps.pseudonyms.plainIdsThroughSeq, deps.pseudonyms.gatewayPseudonym(subjectId), erasedAt],
-    );
-    const consents = await tx.query(`UPDATE consents SET subject_id = $2, receipt = '' WHERE subject_id = $1 RETURNING id`, [subjectId, pseudonym]);
-    const requests = await tx.query('UPDATE consent_requests SET subject_id = $2 WHERE subject_id = $1 RETURNING id', [subjectId, pseudonym]);
-    const score = await tx.query('DELETE FROM score_summaries WHERE subject_id = $1 RETURNING subject_id', [subjectId]);
-    const identity = await tx.query('DELETE FROM subjects WHERE id = $1 RETURNING id', [subjectId]);
+    const linkableEventsHidden = await hideLinkableEvents(tx, deps.pseudonyms, subjectId, erasedAt);
+    const consentsPseudonymised = await pseudonymiseConsents(tx, subjectId, pseudonym);
+    const requestsPseudonymised = await pseudonymiseConsentRequests(tx, subjectId, pseudonym);
+    const { scoreDeleted, identityDeleted } = await deleteSubjectData(tx, subjectId);
     const keyDestroyed = await destroySubjectKey(tx, subjectId);
-    const erasure: SubjectErasure = {
-      pseudonym,
-      consentsRevoked,
-      scoreDeleted: score.length > 0,
-      identityDeleted: identity.length > 0,
-      consentsPseudonymised: consents.length,
-      requestsPseudonymised: requests.length,
-      linkableEventsHidden: hidden.length,
-      keyDestroyed,
-      erasedAt,
-    };
-    if (!keyDestroyed && !identity.length && !consents.length && !requests.length && !hidden.length) {
+    const facts = { consentsRevoked, scoreDeleted, identityDeleted, consentsPseudonymised, requestsPseudonymised, linkableEventsHidden, keyDestroyed };
+    // Thrown inside the transaction: an id the gateway holds nothing about records no erasure.
+    if (!keyDestroyed && !identityDeleted && !consentsPseudonymised && !requestsPseudonymised && !linkableEventsHidden) {
       throw new NotFoundError('The gateway holds nothing about this subject.');
     }
-    const { consentsPseudonymised, requestsPseudonymised, linkableEventsHidden, scoreDeleted, identityDeleted } = erasure;
-    const facts = { consentsRevoked, scoreDeleted, identityDeleted, consentsPseudonymised, requestsPseudonymised, linkableEventsHidden, keyDestroyed };
     await record([
       {
         kind: 'subject.erased',
@@ -101,6 +85,6 @@ export async function eraseSubject(deps: ConsentDeps, input: EraseSubjectInput):
         details: { ...facts, reason, channel: input.channel },
       },
     ]);
-    return erasure;
+    return { pseudonym, ...facts, erasedAt };
   });
 }

@@ -33,7 +33,7 @@ export function registerMyRecordPages(app: FastifyInstance, web: WebDeps): void 
     if (!subjectId) return reply;
     let chunks: AsyncGenerator<string>;
     try {
-      chunks = await subjectRecord({ ...deps }, subjectId, { format, channel: bearer ? 'api' : 'page' });
+      chunks = await subjectRecord(deps, subjectId, { format, channel: bearer ? 'api' : 'page' });
     } catch (err) {
       // The download is an access: if it cannot be audited, nothing is sent.
       if (err instanceof AuditUnavailableError) return unavailable(request, reply, bearer, err);
