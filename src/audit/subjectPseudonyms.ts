@@ -46,6 +46,20 @@ export class SubjectPseudonyms {
       : subjectPseudonym(this.gatewayKey, subjectId, GATEWAY_PSEUDONYM_PREFIX);
   }
 
+  /**
+   * For one partner request: pseudonyms from the keys its snapshot statement
+   * brought (no round trip of its own), each computed once however many
+   * events name the subject.
+   */
+  forRequest(subjectKeys: ReadonlyMap<string, string>): (subjectId: string) => string {
+    const known = new Map<string, string>();
+    return (subjectId) => {
+      let pseudonym = known.get(subjectId);
+      if (pseudonym === undefined) known.set(subjectId, (pseudonym = this.of(subjectId, subjectKeys.get(subjectId))));
+      return pseudonym;
+    };
+  }
+
   /** The pseudonym under the gateway-wide key. */
   gatewayPseudonym(subjectId: string): string {
     return subjectPseudonym(this.gatewayKey, subjectId, GATEWAY_PSEUDONYM_PREFIX);

@@ -63,7 +63,7 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
       });
       return decision;
     });
-    await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymsFor(services, facts));
+    await record(services, principal.partnerId, requestId, telemetry, decision, now, services.pseudonyms.forRequest(facts.subjectKeys));
     if (decision.refusal) throw denialError(decision.refusal, asks[0]?.purpose ?? '');
     rc.contextValue.access = decision.rootFields;
     const sourceAsks = planSourceAsks(decision, planSourceSelections({ schema: rc.schema, policy, ...op }));
@@ -85,16 +85,6 @@ async function readSnapshot(services: Services, trace: Context, partnerId: strin
   } finally {
     services.metrics.snapshotReadDuration.observe((performance.now() - started) / 1000);
   }
-}
-
-/** The request's subjects as audit events name them: each pseudonym computed once, from keys the snapshot brought. */
-function pseudonymsFor(services: Services, facts: AccessSnapshot): (subjectId: string) => string {
-  const known = new Map<string, string>();
-  return (subjectId) => {
-    let pseudonym = known.get(subjectId);
-    if (pseudonym === undefined) known.set(subjectId, (pseudonym = services.pseudonyms.of(subjectId, facts.subjectKeys.get(subjectId))));
-    return pseudonym;
-  };
 }
 
 /** One access event per (subject, purpose), durably committed before anything is released. */

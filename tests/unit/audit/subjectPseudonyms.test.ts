@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_PSEUDONYM_PREFIX, SUBJECT_PSEUDONYM_PREFIX, subjectEventsWhere, subjectPseudonym } from '../../../src/audit/subjectPseudonyms.js';
+import { GATEWAY_PSEUDONYM_PREFIX, SUBJECT_PSEUDONYM_PREFIX, SubjectPseudonyms, subjectEventsWhere, subjectPseudonym } from '../../../src/audit/subjectPseudonyms.js';
+import type { Sql } from '../../../src/store/database.js';
 
 describe('subjectPseudonym', () => {
   it.each([
@@ -26,5 +27,24 @@ describe('subjectEventsWhere', () => {
     expect(sql.replace(/\s+/g, ' ')).toBe(
       '(e.subject_id = ANY($2::text[]) OR (e.subject_id = $3 AND e.seq <= $4::bigint)) AND NOT EXISTS (SELECT 1 FROM erased_subject_events x WHERE x.seq = e.seq)',
     );
+  });
+});
+
+describe('SubjectPseudonyms', () => {
+  const GATEWAY_KEY = '11'.repeat(32);
+  /** The settings as the store holds them; no database needed. */
+  const settings = { query: async () => [{ name: 'subject_pseudonym_key', value: GATEWAY_KEY }, { name: 'plain_subject_ids_through_seq', value: '7' }] } as unknown as Sql;
+
+  it('names a subject under its own key when the request brought one, else under the gateway-wide key', async () => {
+    const pseudonyms = await SubjectPseudonyms.load(settings, new Date());
+    const own = '22'.repeat(32);
+    const of = pseudonyms.forRequest(new Map([['known', own]]));
+    expect([of('known'), of('stranger'), of('known')]).toEqual([
+      subjectPseudonym(own, 'known', 'sp_'),
+      subjectPseudonym(GATEWAY_KEY, 'stranger', 'sg_'),
+      subjectPseudonym(own, 'known', 'sp_'),
+    ]);
+    expect(pseudonyms.gatewayPseudonym('known')).toBe(subjectPseudonym(GATEWAY_KEY, 'known', 'sg_'));
+    expect(pseudonyms.plainIdsThroughSeq).toBe('7');
   });
 });
