@@ -4,7 +4,8 @@ import { PartnerTokenIssuance1764000000002 } from './1764000000002-PartnerTokenI
 import { PartnerDpop1764000000010 } from './1764000000010-PartnerDpop.js';
 import { GatewaySettings1764000000011 } from './1764000000011-GatewaySettings.js';
 import { AuditAppendSequencer1764000000040 } from './1764000000040-AuditAppendSequencer.js';
-import { AccessAppendCheck1764000000045 } from './1764000000045-AccessAppendCheck.js';
+import { SubjectPseudonyms1764000000060 } from './1764000000060-SubjectPseudonyms.js';
+import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendCheck.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -14,5 +15,6 @@ export const migrations = [
   PartnerDpop1764000000010,
   GatewaySettings1764000000011,
   AuditAppendSequencer1764000000040,
-  AccessAppendCheck1764000000045,
+  SubjectPseudonyms1764000000060,
+  AccessAppendCheck1764000000070,
 ];

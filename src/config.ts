@@ -66,6 +66,8 @@ export interface Config {
   demoDir: string;
   rateLimit: { points: number; durationSeconds: number };
   audit: { checkpointEvery: number; checkpointIntervalSeconds: number };
+  /** Storage limitation (README, Configuration): how long score data and unanswered requests are kept, and how often that is applied. */
+  retention: { scoreDays: number; requestDays: number; intervalSeconds: number };
   probing: { windowMinutes: number; maxDenialRate: number; maxDistinctNonConsenting: number; throttle: boolean };
   /**
    * The bearer token `/metrics` requires; unset, `/metrics` is not served.
@@ -183,6 +185,9 @@ const envSchema = z.object({
   CONSENTRY_RATE_WINDOW_SECONDS: intFrom('CONSENTRY_RATE_WINDOW_SECONDS', 60, 1, 86_400),
   CONSENTRY_CHECKPOINT_EVERY: intFrom('CONSENTRY_CHECKPOINT_EVERY', 1000, 1, 10_000_000),
   CONSENTRY_CHECKPOINT_INTERVAL_SECONDS: intFrom('CONSENTRY_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
+  CONSENTRY_RETENTION_SCORE_DAYS: intFrom('CONSENTRY_RETENTION_SCORE_DAYS', 30, 1, 3650),
+  CONSENTRY_RETENTION_REQUEST_DAYS: intFrom('CONSENTRY_RETENTION_REQUEST_DAYS', 30, 1, 3650),
+  CONSENTRY_RETENTION_INTERVAL_SECONDS: intFrom('CONSENTRY_RETENTION_INTERVAL_SECONDS', 3600, 10, 604_800),
   CONSENTRY_PROBING_WINDOW_MINUTES: intFrom('CONSENTRY_PROBING_WINDOW_MINUTES', 60, 1, 10_080),
   CONSENTRY_PROBING_MAX_DENIAL_RATE: numberFrom('CONSENTRY_PROBING_MAX_DENIAL_RATE', 0.5),
   CONSENTRY_PROBING_MAX_NON_CONSENTING: intFrom('CONSENTRY_PROBING_MAX_NON_CONSENTING', 50, 1, 10_000_000),
@@ -312,6 +317,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audit: {
       checkpointEvery: e.CONSENTRY_CHECKPOINT_EVERY,
       checkpointIntervalSeconds: e.CONSENTRY_CHECKPOINT_INTERVAL_SECONDS,
+    },
+    retention: {
+      scoreDays: e.CONSENTRY_RETENTION_SCORE_DAYS,
+      requestDays: e.CONSENTRY_RETENTION_REQUEST_DAYS,
+      intervalSeconds: e.CONSENTRY_RETENTION_INTERVAL_SECONDS,
     },
     probing: {
       windowMinutes: e.CONSENTRY_PROBING_WINDOW_MINUTES,

@@ -7,6 +7,7 @@ import { settleIssuer } from './gatewayIssuer.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readAuditAges } from './audit/auditAges.js';
+import { SubjectPseudonyms } from './audit/subjectPseudonyms.js';
 import { probingMonitorFor } from './audit/probing.js';
 import { createScoreSource, ReleasedScores } from './scores/releasedScores.js';
 import { AccessFactsCache } from './store/accessFactsCache.js';
@@ -22,6 +23,8 @@ export interface Services {
   keys: SigningKeys;
   tokens: GatewayTokens;
   auditLog: AuditLog;
+  /** How audit events name subjects (keyed pseudonyms, never ids). */
+  pseudonyms: SubjectPseudonyms;
   /** What partner requests are decided on, read for concurrent requests together. */
   accessSnapshots: AccessSnapshotReader;
   /** Where released score data comes from (the local store or an upstream service), fetched after the audit commit. */
@@ -52,6 +55,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
   const config = await settleIssuer(db, givenConfig, options.role === 'serve' ? 'serve' : 'command', clock());
   const keys = new SigningKeys(db, clock);
   await keys.load();
+  const pseudonyms = await SubjectPseudonyms.load(db, clock());
   const auditLog = new AuditLog(db);
   const scoreSource = createScoreSource(config.scoreSource);
   const factsCache = config.factsCacheSubjects > 0 ? new AccessFactsCache(config.factsCacheSubjects) : undefined;
@@ -71,6 +75,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
     keys,
     tokens: new GatewayTokens(keys, config.issuer, clock),
     auditLog,
+    pseudonyms,
     accessSnapshots,
     scores: new ReleasedScores(scoreSource, { auditLog, logger, registry: metrics.registry, clock }),
     logger,

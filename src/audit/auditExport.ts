@@ -154,7 +154,7 @@ export function actorOf(e: Pick<AuditEvent, 'actorType' | 'actorId'>): string {
  * as a formula: subject ids come from partners, and an officer opening the
  * export must not execute what a partner typed.
  */
-function csvCell(value: string | null): string {
+export function csvCell(value: string | null): string {
   let v = value ?? '';
   if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;
   return /[",\r\n']/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;

@@ -64,6 +64,12 @@ export interface EventPageQuery {
   /** Only events with a seq up to this one. */
   throughSeq?: string;
   filter?: AuditEventFilter;
+  /**
+   * Leave out events an erasure hid because they still name the erased
+   * subject linkably (docs/audit-chain.md, section 7): officers' everyday
+   * views. Exports and verification never do, so the chain stays whole.
+   */
+  hideErased?: boolean;
   limit: number;
 }
 
@@ -78,6 +84,7 @@ export async function readEventPage(db: Sql, query: EventPageQuery): Promise<Aud
     params.push(query.throughSeq);
     where.push(`seq <= $${params.length}::bigint`);
   }
+  if (query.hideErased) where.push('NOT EXISTS (SELECT 1 FROM erased_subject_events x WHERE x.seq = audit_events.seq)');
   params.push(query.limit);
   const rows = await db.query<AuditEventRow>(
     `SELECT ${EVENT_COLUMNS} FROM audit_events

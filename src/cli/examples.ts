@@ -21,6 +21,7 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   'consent list': ['consentry consent list --subject s-1001', 'consentry consent list --partner p_1a2b3c4d5e6f7a8b --active'],
   'consent revoke': ['consentry consent revoke 0b6f6c1e-5d0e-4c51-9f39-2f4f0c1d2a3b'],
   'subject show': ['consentry subject show s-1001', 'consentry subject show s-1001 --reveal-scores "complaint 4711: the subject disputes its band"'],
+  'subject erase': ['consentry subject erase s-1001 --reason "account closed, erasure asked by letter of 3 March"'],
   'scores import': ['consentry scores import scores.ndjson'],
   token: ['consentry token --role compliance --sub officer-7 --ttl 2h'],
   'keys rotate': ['consentry keys rotate'],

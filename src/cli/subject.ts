@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { revealSubjectScores, subjectOverview, type RevealedScores, type SubjectOverview } from '../subjects/subjectOverview.js';
+import { eraseSubject, type SubjectErasure } from '../subjects/eraseSubject.js';
+import { consentDepsOf } from '../consent/consentDeps.js';
 import { printResult } from './output.js';
 import { operatorId, runCommand, withServices } from './runCommand.js';
 
@@ -17,7 +19,7 @@ export function registerSubject(program: Command): void {
     .action((id: string, opts: { revealScores?: string; json?: boolean }) =>
       runCommand(opts.json, async (io) => {
         const shown = await withServices(async (services) => {
-          const overview = await subjectOverview(services.db, id, services.clock());
+          const overview = await subjectOverview(services.db, services.pseudonyms, id, services.clock());
           if (opts.revealScores === undefined) return subjectDetails(overview);
           const scores = await revealSubjectScores(services, { subjectId: id, reason: opts.revealScores, actor: { type: 'operator', id: operatorId() }, channel: 'cli' });
           return { ...subjectDetails(overview), scores };
@@ -25,6 +27,38 @@ export function registerSubject(program: Command): void {
         printResult(io, !!opts.json, shown, describeSubject(shown));
       }),
     );
+
+  subject
+    .command('erase')
+    .description(
+      "erases a subject on a request received outside the gateway: revokes its consents, deletes its score summary and identity data, destroys the key that links its audit events to it; the log stays verifiable",
+    )
+    .argument('<id>', "the subject's id")
+    .requiredOption('--reason <text>', 'why (recorded in the subject.erased audit event; must not contain the id)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { reason: string; json?: boolean }) =>
+      runCommand(opts.json, async (io) => {
+        const erasure = await withServices((services) =>
+          eraseSubject(consentDepsOf(services), { subjectId: id, reason: opts.reason, actor: { type: 'operator', id: operatorId() }, channel: 'cli' }),
+        );
+        const shown = erasureDetails(erasure);
+        printResult(io, !!opts.json, shown, describeErasure(shown));
+      }),
+    );
+}
+
+function erasureDetails(e: SubjectErasure) {
+  return { ...e, erasedAt: e.erasedAt.toISOString() };
+}
+
+function describeErasure(e: ReturnType<typeof erasureDetails>): string {
+  return [
+    `Subject erased at ${e.erasedAt}; its audit events now carry the unlinkable pseudonym ${e.pseudonym}.`,
+    `  consents     ${e.consentsRevoked} revoked; ${e.consentsPseudonymised} kept under the pseudonym, receipts removed`,
+    `  score data   ${e.scoreDeleted ? 'deleted' : 'none held'}; identity ${e.identityDeleted ? 'deleted' : 'none held'}`,
+    `  requests     ${e.requestsPseudonymised} kept under the pseudonym`,
+    `  audit log    key ${e.keyDestroyed ? 'destroyed' : 'none held'}; ${e.linkableEventsHidden} events that still name the subject linkably (written before pseudonyms, or before it had a key) hidden from default views`,
+  ].join('\n');
 }
 
 function subjectDetails(s: SubjectOverview) {

@@ -56,6 +56,7 @@ export async function requestConsent(deps: ConsentDeps, partnerId: string, input
   };
   return auditLog.transaction(async (tx, record) => {
     const stored = await insertConsentRequest(tx, request);
+    const pseudonym = await deps.pseudonyms.forSubject(tx, subjectId);
     await record([
       {
         kind: 'consent.requested',
@@ -63,7 +64,7 @@ export async function requestConsent(deps: ConsentDeps, partnerId: string, input
         actorType: 'partner',
         actorId: partnerId,
         partnerId,
-        subjectId,
+        subjectId: pseudonym,
         purpose: input.purpose,
         details: { requestId: request.id, categories, durationDays: input.durationDays, redirectUri, expiresAt: request.expiresAt.toISOString(), channel: 'api' },
       },
@@ -125,7 +126,7 @@ async function recordRequestExpiry(deps: ConsentDeps, id: string): Promise<Conse
             actorType: 'system',
             actorId: null,
             partnerId: expired.partnerId,
-            subjectId: expired.subjectId,
+            subjectId: await deps.pseudonyms.forSubject(tx, expired.subjectId),
             purpose: expired.purpose,
             details: { requestId: expired.id, categories: expired.categories, expiredAt: expired.expiresAt.toISOString() },
           },

@@ -21,14 +21,15 @@ export async function declineConsentRequest(deps: ConsentDeps, input: DeclineCon
       if (current) assertStillOpen(current);
       throw new BadUserInputError('This consent request can no longer be declined.', { field: 'id' });
     }
+    const pseudonym = await deps.pseudonyms.forSubject(tx, declined.subjectId);
     await record([
       {
         kind: 'consent.declined',
         at: now,
         actorType: 'subject',
-        actorId: input.subjectId,
+        actorId: pseudonym,
         partnerId: declined.partnerId,
-        subjectId: declined.subjectId,
+        subjectId: pseudonym,
         purpose: declined.purpose,
         details: { requestId: declined.id, categories: declined.categories, channel: input.channel },
       },

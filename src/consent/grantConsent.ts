@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/auditLog.js';
 import type { ActorType } from '../audit/chain.js';
+import type { SubjectPseudonyms } from '../audit/subjectPseudonyms.js';
 import type { SigningKeys } from '../auth/signingKeys.js';
 import type { Clock } from '../clock.js';
 import { BadUserInputError } from '../errors.js';
@@ -26,6 +27,7 @@ export interface GrantConsentInput {
 export interface ConsentDeps {
   db: Database;
   auditLog: AuditLog;
+  pseudonyms: SubjectPseudonyms;
   keys: SigningKeys;
   clock: Clock;
   issuer: string;
@@ -84,12 +86,14 @@ export async function grantConsent(deps: ConsentDeps, input: GrantConsentInput, 
       receipt,
     });
     await options.withinTransaction?.(tx, consent);
+    // Read after the insert: the consent row is what gives a new subject its key.
+    const pseudonym = await deps.pseudonyms.forSubject(tx, input.subjectId);
     const common = {
       at: now,
       actorType: input.actor.type,
-      actorId: input.actor.id,
+      actorId: input.actor.type === 'subject' ? pseudonym : input.actor.id,
       partnerId: partner.id,
-      subjectId: input.subjectId,
+      subjectId: pseudonym,
       purpose: input.purpose,
     };
     await record([

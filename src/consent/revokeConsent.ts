@@ -33,14 +33,15 @@ export async function revokeConsent(deps: ConsentDeps, input: RevokeConsentInput
       if (existing.revokedAt) throw new BadUserInputError('This consent has already been revoked.', { field: 'id', status: 'REVOKED' });
       throw new BadUserInputError('This consent has already expired.', { field: 'id', status: 'EXPIRED' });
     }
+    const pseudonym = await deps.pseudonyms.forSubject(tx, revoked.subjectId);
     await record([
       {
         kind: 'consent.revoked',
         at: now,
         actorType: input.actor.type,
-        actorId: input.actor.id,
+        actorId: input.actor.type === 'subject' ? pseudonym : input.actor.id,
         partnerId: revoked.partnerId,
-        subjectId: revoked.subjectId,
+        subjectId: pseudonym,
         purpose: revoked.purpose,
         consentIds: [revoked.id],
         details: { categories: revoked.categories, channel: input.channel },

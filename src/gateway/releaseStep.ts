@@ -74,7 +74,8 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
         return decision;
       });
       try {
-        await record(services, principal.partnerId, requestId, telemetry, decision, now, (expired) => factsCheck(facts, subjectIds, expired));
+        const pseudonymOf = services.pseudonyms.forRequest(facts.subjectKeys);
+        await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymOf, (expired) => factsCheck(facts, subjectIds, expired));
         break;
       } catch (err) {
         if (!(err instanceof StaleFactsError)) throw err;
@@ -122,6 +123,7 @@ async function record(
   telemetry: RequestTelemetry,
   decision: RequestDecision,
   now: Date,
+  pseudonymOf: (subjectId: string) => string,
   check: (expired: ReadonlySet<string>) => FactsCheck,
 ): Promise<void> {
   const decisions = decision.bySubjectPurpose;
@@ -139,7 +141,7 @@ async function record(
     actorType: 'partner',
     actorId: partnerId,
     partnerId,
-    subjectId: d.subjectId,
+    subjectId: pseudonymOf(d.subjectId),
     purpose: d.purpose,
     requestId,
     released: d.released,

@@ -23,6 +23,7 @@ import { pageLanguage } from '../web/language.js';
 import { sendUnavailable } from '../web/pageReply.js';
 import { createExternalVerifier } from '../auth/trustedIssuers.js';
 import { startAuditJobs } from '../audit/auditJobs.js';
+import { startRetentionJob } from '../subjects/retention.js';
 import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
@@ -191,6 +192,7 @@ export async function createServer(services: Services, options: ServerOptions = 
   pruneTimer.unref();
 
   const auditJobs = startAuditJobs(services);
+  const retention = startRetentionJob(services, config.retention);
 
   return {
     app,
@@ -198,6 +200,7 @@ export async function createServer(services: Services, options: ServerOptions = 
       clearInterval(pruneTimer);
       await app.close();
       await auditJobs.stop();
+      await retention.stop();
       await services.scores.close();
       redis?.disconnect();
     },

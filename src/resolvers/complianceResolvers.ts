@@ -22,8 +22,10 @@ export const complianceResolvers: Resolvers = {
   Query: {
     auditEvents: async (_root, args, ctx) => {
       const first = pageSize(args.first);
+      const { includeErased, ...filter } = args.filter ?? {};
       const events = await readEventPage(ctx.services.db, {
-        filter: args.filter ?? {},
+        filter,
+        hideErased: !includeErased,
         afterSeq: decodeSeqCursor(args.after),
         limit: first + 1,
       });

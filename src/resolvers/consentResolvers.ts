@@ -28,7 +28,12 @@ export const consentResolvers: Resolvers = {
       const consents = await listMyConsents(consentDeps(ctx), subjectOf(ctx), includeInactive ?? false);
       return consents.map((c) => consentView(ctx, c));
     },
-    myAccessLog: (_root, { first, after }, ctx) => subjectAccessLog(ctx.services.db, subjectOf(ctx), { first, after }),
+    myAccessLog: (_root, { first, after }, ctx) => subjectAccessLog(ctx.services.db, ctx.services.pseudonyms, subjectOf(ctx), { first, after }),
+    myRecord: (_root, _args, ctx) => {
+      subjectOf(ctx);
+      const base = `${ctx.services.config.issuer}/me/record`;
+      return { json: `${base}.json`, csv: `${base}.csv` };
+    },
   },
   Mutation: {
     requestConsent: async (_root, { input }, ctx) => {

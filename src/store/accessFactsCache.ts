@@ -1,11 +1,12 @@
 import type { ConsentFacts, PartnerFacts } from '../policy/facts.js';
-import type { AccessSnapshot } from './accessSnapshot.js';
+import type { AccessSnapshot, SubjectKey } from './accessSnapshot.js';
 import type { SubjectRecord } from './scoreSummaries.js';
 
 interface SubjectFacts {
   consents: ConsentFacts[];
   record?: SubjectRecord;
   stamp?: string;
+  key?: SubjectKey;
 }
 
 interface PartnerEntry {
@@ -38,18 +39,20 @@ export class AccessFactsCache {
     const consentsBySubject = new Map<string, ConsentFacts[]>();
     const consentingSubjects = new Map<string, SubjectRecord>();
     const recordStamps = new Map<string, string>();
+    const subjectKeys = new Map<string, SubjectKey>();
     for (const id of subjectIds) {
       const facts = entry.subjects.get(id);
       if (!facts) return this.miss();
       if (facts.consents.length) consentsBySubject.set(id, facts.consents);
       if (facts.record) consentingSubjects.set(id, facts.record);
       if (facts.stamp) recordStamps.set(id, facts.stamp);
+      if (facts.key) subjectKeys.set(id, facts.key);
     }
     // Most recently used last: eviction takes from the front.
     this.partners.delete(partnerId);
     this.partners.set(partnerId, entry);
     this.counts.hits++;
-    return { partner: entry.partner, consentsBySubject, consentingSubjects, recordStamps, cached: true };
+    return { partner: entry.partner, consentsBySubject, consentingSubjects, recordStamps, subjectKeys, cached: true };
   }
 
   /** Keeps what a read found for `subjectIds` (a partner that does not exist is not kept). */
@@ -68,6 +71,7 @@ export class AccessFactsCache {
         consents: snapshot.consentsBySubject.get(id) ?? [],
         record: snapshot.consentingSubjects.get(id),
         stamp: snapshot.recordStamps.get(id),
+        key: snapshot.subjectKeys.get(id),
       });
     }
     this.evict(partner.id);

@@ -17,6 +17,8 @@ export interface AccessSnapshot {
   consentingSubjects: Map<string, SubjectRecord>;
   /** Row versions of each consenting subject's record, for the audit append to check the record is still current. */
   recordStamps: Map<string, string>;
+  /** Pseudonym keys of the asked subjects that have one (hex), and the version of each key's row (see FactsCheck). */
+  subjectKeys: Map<string, SubjectKey>;
   /** Whether these facts come from this process's cache rather than a read made for this request. */
   cached: boolean;
 }
@@ -32,7 +34,13 @@ export interface FactsCheck {
   status: string;
   scopes: readonly string[];
   purposes: readonly string[];
-  subjects: { id: string; consents: string[]; stamp: string | null }[];
+  subjects: { id: string; consents: string[]; stamp: string | null; keyStamp: string | null }[];
+}
+
+/** A subject's pseudonym key as read, with its row's version: an erasure destroys it, and the check notices. */
+export interface SubjectKey {
+  key: string;
+  stamp: string;
 }
 
 /** The check for `snapshot`; consents whose expiry the request has just recorded are no longer live. */
@@ -47,6 +55,7 @@ export function factsCheck(snapshot: AccessSnapshot, subjectIds: readonly string
       id,
       consents: (snapshot.consentsBySubject.get(id) ?? []).map((c) => c.id).filter((c) => !expired.has(c)),
       stamp: snapshot.recordStamps.get(id) ?? null,
+      keyStamp: snapshot.subjectKeys.get(id)?.stamp ?? null,
     })),
   };
 }
@@ -63,8 +72,9 @@ export interface SnapshotAsk {
  * applies to tokens already issued), every unrevoked consent of the asked
  * subjects to this partner, and the data of those subjects. Several requests'
  * asks can share the statement; each gets only its own partner's rows.
- * Consents are read on every request, never cached: a revocation that has
- * returned is seen by the next request on every replica.
+ * What is read here may be served again from the process's cache: the audit
+ * append checks it is still current (see FactsCheck), so a revocation that
+ * has returned is seen by the next request on every replica all the same.
  */
 export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[], withSubjectData = true): Promise<AccessSnapshot[]> {
   const rows = await db.query<{ ord: number } & SnapshotRow>(
@@ -85,7 +95,8 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[],
                         'id', l.id, 'subjectId', l.subject_id, 'purpose', l.purpose, 'categories', l.categories,
                         'expiresAt', l.expires_at, 'revokedAt', l.revoked_at))
                       FROM live l WHERE l.ord = ask.ord), '[]'::json) AS consents,
-            ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects
+            ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects,
+            ${SUBJECT_KEYS} AS subject_keys
      FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
     [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
   );
@@ -104,6 +115,11 @@ const SUBJECT_DATA = `COALESCE((SELECT json_agg(json_build_object(
                       JOIN subjects s ON s.id = consenting.subject_id
                       LEFT JOIN score_summaries ss ON ss.subject_id = s.id), '[]'::json)`;
 
+/** The asked subjects' pseudonym keys, read here so the audit events cost no extra round trip. */
+const SUBJECT_KEYS = `COALESCE((SELECT json_object_agg(k.subject_id, json_build_object('key', encode(k.key, 'hex'), 'stamp', k.xmin::text))
+                      FROM unnest(ask.subject_ids) AS asked(subject_id)
+                      JOIN subject_keys k ON k.subject_id = asked.subject_id), '{}'::json)`;
+
 interface SnapshotRow {
   /** Null when the partner does not exist. */
   status: PartnerFacts['status'] | null;
@@ -111,13 +127,15 @@ interface SnapshotRow {
   purposes: string[];
   consents: RawConsent[];
   subjects: (SubjectRow & { stamp: string })[];
+  subject_keys: Record<string, SubjectKey>;
 }
 
 function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSnapshot {
   const consentsBySubject = new Map<string, ConsentFacts[]>();
   const consentingSubjects = new Map<string, SubjectRecord>();
   const recordStamps = new Map<string, string>();
-  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, recordStamps, cached: false };
+  const subjectKeys = new Map(Object.entries(row?.subject_keys ?? {}));
+  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, recordStamps, subjectKeys, cached: false };
   for (const c of row.consents) {
     const facts: ConsentFacts = {
       id: c.id,
@@ -141,6 +159,7 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
     consentsBySubject,
     consentingSubjects,
     recordStamps,
+    subjectKeys,
     cached: false,
   };
 }

@@ -103,3 +103,15 @@ export async function listPendingRequestsOf(db: Sql, subjectId: string, now: Dat
   );
   return rows.map(fromRow);
 }
+
+/** Every request addressed to the subject, whatever its status, newest first (the subject's record). */
+export async function listRequestsOf(db: Sql, subjectId: string): Promise<ConsentRequestRecord[]> {
+  const rows = await db.query<ConsentRequestRow>('SELECT * FROM consent_requests WHERE subject_id = $1 ORDER BY created_at DESC, id', [subjectId]);
+  return rows.map(fromRow);
+}
+
+/** Erasure: the subject's consent requests keep only its pseudonym. Returns how many. */
+export async function pseudonymiseConsentRequests(db: Sql, subjectId: string, pseudonym: string): Promise<number> {
+  const rows = await db.query('UPDATE consent_requests SET subject_id = $2 WHERE subject_id = $1 RETURNING id', [subjectId, pseudonym]);
+  return rows.length;
+}

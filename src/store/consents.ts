@@ -112,3 +112,18 @@ export async function markConsentRevoked(db: Sql, id: string, subjectId: string 
   );
   return row && consentFromRow(row);
 }
+
+/** Ids of the subject's consents live at `now` (neither revoked nor run out), oldest first. */
+export async function listLiveConsentIds(db: Sql, subjectId: string, now: Date): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM consents WHERE subject_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY granted_at',
+    [subjectId, now],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Erasure: the subject's consent rows keep only its pseudonym, and their receipts (which name it) are emptied. Returns how many. */
+export async function pseudonymiseConsents(db: Sql, subjectId: string, pseudonym: string): Promise<number> {
+  const rows = await db.query(`UPDATE consents SET subject_id = $2, receipt = '' WHERE subject_id = $1 RETURNING id`, [subjectId, pseudonym]);
+  return rows.length;
+}

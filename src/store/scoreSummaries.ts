@@ -114,3 +114,10 @@ export async function upsertScoreSummaries(db: Sql, records: readonly ScoreImpor
     [payload],
   );
 }
+
+/** Erasure: deletes the subject's score summary and its row (identity check). Says which existed. */
+export async function deleteSubjectData(db: Sql, subjectId: string): Promise<{ scoreDeleted: boolean; identityDeleted: boolean }> {
+  const score = await db.query('DELETE FROM score_summaries WHERE subject_id = $1 RETURNING subject_id', [subjectId]);
+  const identity = await db.query('DELETE FROM subjects WHERE id = $1 RETURNING id', [subjectId]);
+  return { scoreDeleted: score.length > 0, identityDeleted: identity.length > 0 };
+}

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/auditLog.js';
+import { subjectEventsWhere, type SubjectPseudonyms } from '../audit/subjectPseudonyms.js';
 import type { ActorType } from '../audit/chain.js';
 import type { Clock } from '../clock.js';
 import { BadUserInputError, NotFoundError } from '../errors.js';
@@ -28,8 +29,13 @@ export type RevealedScores = Pick<ScoreSummaryRecord, 'value' | 'band' | 'dimens
 /** The fields `revealSubjectScores` shows, named in its audit event (never their values). */
 export const REVEALED_FIELDS = ['value', 'band', 'dimensions', 'factors', 'history'] as const;
 
-export async function subjectOverview(db: Sql, subjectId: string, now: Date): Promise<SubjectOverview> {
+export async function subjectOverview(db: Sql, pseudonyms: SubjectPseudonyms, subjectId: string, now: Date): Promise<SubjectOverview> {
   const dayAgo = new Date(now.getTime() - DAY_MS);
+  const eventIds = await pseudonyms.eventIdsOf(db, subjectId);
+  const lastParams: unknown[] = [];
+  const lastWhere = subjectEventsWhere(eventIds, lastParams);
+  const recentParams: unknown[] = [dayAgo];
+  const recentWhere = subjectEventsWhere(eventIds, recentParams);
   const [[subject], [consents], [requests], [lastAccess], [recent]] = await Promise.all([
     db.query<{
       identity_verified: boolean;
@@ -57,12 +63,12 @@ export async function subjectOverview(db: Sql, subjectId: string, now: Date): Pr
       [subjectId, now],
     ),
     db.query<{ at: Date; partner_id: string | null; purpose: string | null }>(
-      `SELECT at, partner_id, purpose FROM audit_events WHERE subject_id = $1 AND kind = 'access' ORDER BY seq DESC LIMIT 1`,
-      [subjectId],
+      `SELECT e.at, e.partner_id, e.purpose FROM audit_events e WHERE e.kind = 'access' AND ${lastWhere} ORDER BY e.seq DESC LIMIT 1`,
+      lastParams,
     ),
     db.query<{ reads: number }>(
-      `SELECT count(*)::int AS reads FROM audit_events WHERE subject_id = $1 AND kind = 'access' AND at >= $2`,
-      [subjectId, dayAgo],
+      `SELECT count(*)::int AS reads FROM audit_events e WHERE e.kind = 'access' AND e.at >= $1 AND ${recentWhere}`,
+      recentParams,
     ),
   ]);
   const counts = consents ?? { active: 0, revoked: 0, expired: 0 };
@@ -91,6 +97,7 @@ export async function subjectOverview(db: Sql, subjectId: string, now: Date): Pr
 export interface RevealDeps {
   db: Database;
   auditLog: AuditLog;
+  pseudonyms: SubjectPseudonyms;
   clock: Clock;
 }
 
@@ -116,7 +123,7 @@ export async function revealSubjectScores(
       at: deps.clock(),
       actorType: input.actor.type,
       actorId: input.actor.id,
-      subjectId: input.subjectId,
+      subjectId: await deps.pseudonyms.forSubject(deps.db, input.subjectId),
       details: { channel: input.channel, reason, fields: score ? [...REVEALED_FIELDS] : [] },
     },
   ]);

@@ -94,7 +94,7 @@ async function loadDashboard(services: Services, form: FilterForm, after: string
     flagsSince(db, chartFrom),
     readChainHead(db),
     latestCheckpoint(db),
-    filterError ? Promise.resolve([]) : readEventPage(db, { filter, afterSeq, limit: EVENTS_PER_PAGE + 1 }),
+    filterError ? Promise.resolve([]) : readEventPage(db, { filter, afterSeq, hideErased: true, limit: EVENTS_PER_PAGE + 1 }),
   ]);
   const events = page.slice(0, EVENTS_PER_PAGE);
   const filterQuery = new URLSearchParams(Object.entries(form).filter((e): e is [string, string] => !!e[1])).toString();

@@ -55,7 +55,7 @@ table { border-collapse: collapse; width:100%; }
 th, td { text-align:left; padding:.4rem .5rem; border-bottom:1px solid #d0d7de; vertical-align: top; }
 button, .button { font: inherit; padding:.5rem 1rem; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; text-decoration:none; display:inline-block; }
 button.secondary, .button.secondary { background:#fff; color:var(--accent); }
-button.danger { background:var(--bad); border-color:var(--bad); }
+button.danger, .button.danger { background:var(--bad); border-color:var(--bad); color:#fff; }
 button:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible { outline:3px solid #f5a623; outline-offset:2px; }
 input[type=text], input[type=search], input[type=datetime-local], select, textarea { font:inherit; padding:.4rem; border:1px solid #8c959f; border-radius:4px; }
 label { cursor:pointer; }

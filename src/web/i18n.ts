@@ -100,6 +100,18 @@ export interface Messages {
   receiptDownload: string;
   receiptSignedBy: (kid: string) => string;
   consentId: string;
+
+  recordTitle: string;
+  recordIntro: string;
+  downloadJson: string;
+  downloadCsv: string;
+  eraseLink: string;
+  eraseTitle: string;
+  eraseWillDo: string[];
+  eraseConfirmHelp: string;
+  confirmErase: string;
+  erasedNotice: string;
+  eraseNothing: string;
 }
 
 const INDUSTRIES_EN: Record<string, string> = {
@@ -228,6 +240,25 @@ const en: Messages = {
   receiptDownload: 'Download receipt (.jws)',
   receiptSignedBy: (kid) => `Signed with key ${kid}`,
   consentId: 'Consent id',
+
+  recordTitle: 'Your whole record',
+  recordIntro:
+    'Download everything this gateway holds about you: your score summary as it was imported, your consents with their signed receipts, consent requests and every read of your data, including refused ones. Each download is recorded in the audit log.',
+  downloadJson: 'Download my record (JSON)',
+  downloadCsv: 'Download my record (CSV)',
+  eraseLink: 'Erase my data…',
+  eraseTitle: 'Erase your data?',
+  eraseWillDo: [
+    'Every consent you have given is withdrawn now: from the next request on, no partner can read anything about you.',
+    'Your score summary and identity check are deleted from this gateway.',
+    'Your past consents and consent requests keep no link to you, and their signed receipts are deleted.',
+    'The audit log cannot be changed, so its records of who read what stay, but the key that tied them to you is destroyed: nobody, this gateway included, can tell any more which records were about you. Records written before the gateway used such keys still carry your id; they are hidden from everyday views.',
+    'A partner asking about you afterwards gets exactly the answer it gets for someone the gateway has never heard of.',
+  ],
+  eraseConfirmHelp: 'This cannot be undone. Download your record first if you want a copy.',
+  confirmErase: 'Yes, erase my data',
+  erasedNotice: 'Your data has been erased. No partner can read anything about you, and the audit log no longer links its records to you.',
+  eraseNothing: 'This gateway holds nothing about you to erase.',
 };
 
 const zhCN: Messages = {
@@ -328,6 +359,24 @@ const zhCN: Messages = {
   receiptDownload: '下载凭证（.jws）',
   receiptSignedBy: (kid) => `签名密钥：${kid}`,
   consentId: '授权编号',
+
+  recordTitle: '您的完整记录',
+  recordIntro: '下载本网关保存的关于您的全部信息：导入时的分数摘要、附签名凭证的授权、授权请求，以及每一次对您数据的读取（包括被拒绝的读取）。每次下载都会记入审计日志。',
+  downloadJson: '下载我的记录（JSON）',
+  downloadCsv: '下载我的记录（CSV）',
+  eraseLink: '删除我的数据…',
+  eraseTitle: '确定删除您的数据？',
+  eraseWillDo: [
+    '您给出的所有授权立即撤回：从下一次请求起，任何合作方都无法读取您的任何信息。',
+    '您的分数摘要和身份验证信息将从本网关删除。',
+    '您过去的授权和授权请求不再与您关联，其签名凭证将被删除。',
+    '审计日志不可更改，因此谁读取了什么的记录会保留，但将这些记录与您关联的密钥会被销毁：任何人（包括本网关）都无法再分辨哪些记录与您有关。网关启用此类密钥之前写入的记录仍含有您的编号，它们将在日常视图中隐藏。',
+    '此后合作方查询您时，得到的回答与查询一个本网关从未知晓的人完全相同。',
+  ],
+  eraseConfirmHelp: '此操作无法撤销。如需保留副本，请先下载您的记录。',
+  confirmErase: '确定删除我的数据',
+  erasedNotice: '您的数据已删除。任何合作方都无法读取您的信息，审计日志中的记录也不再与您关联。',
+  eraseNothing: '本网关没有保存任何可删除的关于您的信息。',
 };
 
 const CATALOGUE: Record<Lang, Messages> = { en, 'zh-CN': zhCN };

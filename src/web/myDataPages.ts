@@ -49,7 +49,7 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
       past: rows.filter((r) => r.status !== 'ACTIVE'),
       accessLog,
       olderPage: Boolean(after),
-      notice: revoked ? m.revokedNotice(revoked.partnerName) : undefined,
+      notice: revoked ? m.revokedNotice(revoked.partnerName) : query.erased === 'done' ? m.erasedNotice : query.erased === 'nothing' ? m.eraseNothing : undefined,
     });
     return sendPage(reply, 200, { title: m.meTitle, lang, nav: pageNav(request, lang, session), body });
   });
@@ -117,9 +117,9 @@ export function registerMyDataPages(app: FastifyInstance, web: WebDeps): void {
   /** An unreadable cursor (edited by hand, or from an old link) shows the newest page rather than an error. */
   async function accessLogPage(subjectId: string, after: string | null): Promise<AccessLogPage> {
     try {
-      return await subjectAccessLog(services.db, subjectId, { first: ACCESS_LOG_PAGE_SIZE, after });
+      return await subjectAccessLog(services.db, services.pseudonyms, subjectId, { first: ACCESS_LOG_PAGE_SIZE, after });
     } catch (err) {
-      if (err instanceof BadUserInputError) return subjectAccessLog(services.db, subjectId, { first: ACCESS_LOG_PAGE_SIZE });
+      if (err instanceof BadUserInputError) return subjectAccessLog(services.db, services.pseudonyms, subjectId, { first: ACCESS_LOG_PAGE_SIZE });
       throw err;
     }
   }

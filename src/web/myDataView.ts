@@ -54,7 +54,31 @@ export function myDataBody(model: MyDataModel): SafeHtml {
     <section aria-labelledby="past-consents">
       <h2 id="past-consents">${m.pastConsents}</h2>
       ${model.past.length ? consentTable(model, model.past, false) : html`<p>${m.noPastConsents}</p>`}
+    </section>
+    <section aria-labelledby="my-record">
+      <h2 id="my-record">${m.recordTitle}</h2>
+      <p class="muted">${m.recordIntro}</p>
+      <p class="actions">
+        <a class="button" href="/me/record.json" download>${m.downloadJson}</a>
+        <a class="button secondary" href="/me/record.csv" download>${m.downloadCsv}</a>
+        <a class="button danger" href="/me/erase">${m.eraseLink}</a>
+      </p>
     </section>`;
+}
+
+export function eraseConfirmBody(model: { m: Messages; csrfToken: string }): SafeHtml {
+  const { m } = model;
+  return html`
+    <h1>${m.eraseTitle}</h1>
+    <ul class="panel">${m.eraseWillDo.map((line) => html`<li>${line}</li>`)}</ul>
+    <p><strong>${m.eraseConfirmHelp}</strong> <a href="/me/record.json" download>${m.downloadJson}</a></p>
+    <form method="post" action="/me/erase">
+      <input type="hidden" name="csrf" value="${model.csrfToken}">
+      <div class="actions">
+        <button type="submit" class="danger">${m.confirmErase}</button>
+        <a class="button secondary" href="/me">${m.cancel}</a>
+      </div>
+    </form>`;
 }
 
 function pendingSection(model: MyDataModel): SafeHtml {

@@ -3,6 +3,7 @@ import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
 import { registerDemoCallback } from './demoCallback.js';
 import { registerMyDataPages } from './myDataPages.js';
+import { registerMyRecordPages } from './myRecordPages.js';
 import { registerOidcSignIn } from './oidcSignIn.js';
 import { pagePreamble, type PageContext } from './pagePreamble.js';
 import { registerPartnerDocsPage } from './partnerDocsPage.js';
@@ -24,6 +25,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     registerOidcSignIn(pages, deps);
     registerConsentPages(pages, deps);
     registerMyDataPages(pages, deps);
+    registerMyRecordPages(pages, deps);
     registerCompliancePages(pages, deps);
     registerPartnerDocsPage(pages, deps);
     registerDemoCallback(pages, deps);

@@ -45,16 +45,19 @@ describe.each(STORE_KINDS)('audit before release on %s', (kind) => {
     expect(res.body.data.subjects[0].score.value).toBe(435);
     const events = (await accessEvents(gw.services.db)).slice(before);
     const consentOf7 = (await gw.services.db.query<{ id: string }>(`SELECT id FROM consents WHERE subject_id = 'subj-7'`))[0]!.id;
+    // Events name subjects by keyed pseudonym, never by id (docs/audit-chain.md, section 7).
+    const pseudonyms = await gw.services.pseudonyms.lookup(gw.services.db, ['subj-7', 'subj-50']);
+    expect([...pseudonyms.values()].every((p) => /^sp_[0-9a-f]{64}$/.test(p))).toBe(true);
     expect(events.map((e) => ({ ...e, seq: undefined, at: undefined, hash: undefined, prev_hash: undefined, request_id: undefined }))).toEqual([
       {
         seq: undefined, at: undefined, hash: undefined, prev_hash: undefined, request_id: undefined,
-        kind: 'access', actor_type: 'partner', actor_id: lender.id, partner_id: lender.id, subject_id: 'subj-7',
+        kind: 'access', actor_type: 'partner', actor_id: lender.id, partner_id: lender.id, subject_id: pseudonyms.get('subj-7'),
         purpose: 'credit_underwriting', released: ['score.band', 'score.value'],
         denied: [{ category: 'score.factors', code: 'CONSENT_REQUIRED' }], consent_ids: [consentOf7], details: {},
       },
       {
         seq: undefined, at: undefined, hash: undefined, prev_hash: undefined, request_id: undefined,
-        kind: 'access', actor_type: 'partner', actor_id: lender.id, partner_id: lender.id, subject_id: 'subj-50',
+        kind: 'access', actor_type: 'partner', actor_id: lender.id, partner_id: lender.id, subject_id: pseudonyms.get('subj-50'),
         purpose: 'credit_underwriting', released: [],
         denied: [
           { category: 'score.band', code: 'CONSENT_REQUIRED' },
@@ -65,7 +68,9 @@ describe.each(STORE_KINDS)('audit before release on %s', (kind) => {
       },
     ]);
     expect(events[0]!.request_id).toBe(events[1]!.request_id);
-    expect(JSON.stringify(await gw.services.db.query('SELECT * FROM audit_events'))).not.toMatch(/\b435\b/);
+    const everything = JSON.stringify(await gw.services.db.query('SELECT * FROM audit_events'));
+    expect(everything).not.toMatch(/\b435\b/);
+    expect(everything).not.toContain('subj-7');
   });
 
   it('keeps one unbroken chain under 200 concurrent requests', async () => {

@@ -166,9 +166,12 @@ describe.each(STORE_KINDS)('consent lifecycle over GraphQL on %s', (kind) => {
       `SELECT kind, actor_type, actor_id, details FROM audit_events WHERE kind LIKE 'consent.%' AND $1 = ANY(ARRAY(SELECT jsonb_array_elements_text(consent_ids))) ORDER BY seq`,
       [consent.id],
     );
+    // The subject acts under its pseudonym: the log never holds its id.
+    const pseudonym = await gw.services.pseudonyms.forSubject(gw.services.db, 'subject-1');
+    expect(pseudonym).toMatch(/^sp_[0-9a-f]{64}$/);
     expect(events.map((e) => [e.kind, e.actor_type, e.actor_id, e.details.channel])).toEqual([
-      ['consent.granted', 'subject', 'subject-1', 'api'],
-      ['consent.revoked', 'subject', 'subject-1', 'api'],
+      ['consent.granted', 'subject', pseudonym, 'api'],
+      ['consent.revoked', 'subject', pseudonym, 'api'],
     ]);
   });
 

@@ -118,7 +118,9 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
        FROM audit_events WHERE kind = 'consent.granted' AND consent_ids ? $1`,
       [after.consent.id],
     );
-    expect(audited).toEqual([{ actor_type: 'subject', actor_id: 'subject-1', channel: 'page', request_id: id }]);
+    // The subject acts under its pseudonym: audit events never hold its id.
+    const pseudonym = await gw.services.pseudonyms.forSubject(gw.services.db, 'subject-1');
+    expect(audited).toEqual([{ actor_type: 'subject', actor_id: pseudonym, channel: 'page', request_id: id }]);
 
     const again = await get(`/consent/${id}`, owner.cookie);
     const page = await again.text();
@@ -137,7 +139,7 @@ describe.each(STORE_KINDS)('consent and sign-in pages on %s', (kind) => {
       `SELECT actor_id, details->>'channel' AS channel FROM audit_events WHERE kind = 'consent.declined' AND details->>'requestId' = $1`,
       [id],
     );
-    expect(audited).toEqual([{ actor_id: 'subject-1', channel: 'page' }]);
+    expect(audited).toEqual([{ actor_id: await gw.services.pseudonyms.forSubject(gw.services.db, 'subject-1'), channel: 'page' }]);
   });
 
   it('shows a lapsed request as lapsed, without the form', async () => {

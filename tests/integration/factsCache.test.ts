@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../../src/audit/auditLog.js';
 import { revokeConsent } from '../../src/consent/revokeConsent.js';
 import { changePartner } from '../../src/partners/partnerAdmin.js';
+import { eraseSubject } from '../../src/subjects/eraseSubject.js';
 import { upsertScoreSummaries } from '../../src/store/scoreSummaries.js';
 import { STORE_KINDS } from '../fixtures/stores.js';
 import { consentTo, seedSubjects, summaryFor } from '../fixtures/subjects.js';
@@ -40,10 +41,12 @@ describe.each(STORE_KINDS)('decisions from cached facts on %s', (kind) => {
     }) as AuditLog['append'];
   }
 
+  /** The subject's access events (the log names it by pseudonym). */
   async function accessEventsOf(subjectId: string) {
+    const pseudonym = (await gw.services.pseudonyms.lookup(gw.services.db, [subjectId])).get(subjectId);
     return gw.services.db.query<{ released: string[]; denied: { code: string }[] }>(
       `SELECT released, denied FROM audit_events WHERE kind = 'access' AND subject_id = $1 ORDER BY seq`,
-      [subjectId],
+      [pseudonym],
     );
   }
 
@@ -91,6 +94,18 @@ describe.each(STORE_KINDS)('decisions from cached facts on %s', (kind) => {
     expect(res.status).toBe(403);
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors![0]!.extensions.code).toBe('PARTNER_SUSPENDED');
+  });
+
+  it('names an erased subject by the gateway-wide pseudonym at once, though its facts were cached under its own key', async () => {
+    await seedSubjects(gw.services, [['s-5', 650]]);
+    const lastAccessSubject = async () =>
+      (await gw.services.db.query<{ subject_id: string }>(`SELECT subject_id FROM audit_events WHERE kind = 'access' ORDER BY seq DESC LIMIT 1`))[0]!.subject_id;
+    const before = await graphql(gw.url, token, BAND('s-5'));
+    expect(await lastAccessSubject()).toMatch(/^sp_/);
+    await eraseSubject(deps(), { subjectId: 's-5', reason: 'account closed', actor: { type: 'operator', id: 'test' }, channel: 'cli' });
+    const after = await graphql(gw.url, token, BAND('s-5'));
+    expect(await lastAccessSubject()).toBe(gw.services.pseudonyms.gatewayPseudonym('s-5'));
+    expect(after.body).toEqual(before.body);
   });
 
   it('serves steady traffic from the cache: one statement per request, the checked append', async () => {

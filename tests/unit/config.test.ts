@@ -43,6 +43,12 @@ describe('loadConfig', () => {
     ['a trailing slash is dropped from the issuer', { CONSENTRY_ISSUER: 'https://gw.example/' }, { issuer: 'https://gw.example' }],
     ['CONSENTRY_DEMO_DIR', { CONSENTRY_DEMO_DIR: '/tmp/demo' }, { demoDir: '/tmp/demo' }],
     ['CONSENTRY_METRICS_TOKEN', { CONSENTRY_METRICS_TOKEN: 'm'.repeat(32) }, { metricsToken: 'm'.repeat(32) }],
+    ['retention defaults: 30 days for score data and unanswered requests, applied hourly', {}, { retention: { scoreDays: 30, requestDays: 30, intervalSeconds: 3600 } }],
+    [
+      'retention settings',
+      { CONSENTRY_RETENTION_SCORE_DAYS: '90', CONSENTRY_RETENTION_REQUEST_DAYS: '14', CONSENTRY_RETENTION_INTERVAL_SECONDS: '600' },
+      { retention: { scoreDays: 90, requestDays: 14, intervalSeconds: 600 } },
+    ],
     [
       'trusted issuers as JSON',
       { CONSENTRY_TRUSTED_ISSUERS: '[{"issuer":"https://id.example","jwksUri":"https://id.example/jwks"}]' },
@@ -63,6 +69,7 @@ describe('loadConfig', () => {
     ['CONSENTRY_ISSUER that is not http(s)', { CONSENTRY_ISSUER: 'ftp://gw.example' }, ['CONSENTRY_ISSUER must be a http:// or https:// URL']],
     ['a connect timeout below 100 ms', { DATABASE_CONNECT_TIMEOUT_MS: '10' }, ['DATABASE_CONNECT_TIMEOUT_MS must be between 100 and 600000, got 10']],
     ['REDIS_URL of another scheme', { REDIS_URL: 'http://cache' }, ['REDIS_URL must be a redis:// or rediss:// URL']],
+    ['a retention of zero days', { CONSENTRY_RETENTION_SCORE_DAYS: '0' }, ['CONSENTRY_RETENTION_SCORE_DAYS must be between 1 and 3650, got 0']],
     [
       'a guessable CONSENTRY_METRICS_TOKEN',
       { CONSENTRY_METRICS_TOKEN: 'short' },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { subjectPseudonym, SUBJECT_PSEUDONYM_PREFIX } from '../../../src/audit/subjectPseudonyms.js';
 import { upsertScoreSummaries } from '../../../src/store/scoreSummaries.js';
 import { createCliStore, runCli, type CliStore } from '../../fixtures/cli.js';
 import { STORE_KINDS } from '../../fixtures/stores.js';
@@ -22,7 +23,7 @@ async function json(store: CliStore, args: string[]): Promise<any> {
 
 const ISO = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
-describe('consentry partner list/show, consent list/revoke, subject show', () => {
+describe('consentry partner list/show, consent list/revoke, subject show/erase', () => {
   it.concurrent.each(STORE_KINDS)('lists and shows what was created and changed, and revokes as an operator, on %s', async (kind) => {
     // Beside an owner on PGlite, as an operator runs these next to the gateway (and each command skips opening the engine).
     const store = await createCliStore(kind, { heldOpen: true });
@@ -115,20 +116,56 @@ describe('consentry partner list/show, consent list/revoke, subject show', () =>
       });
       expect(await runCli(['subject', 'show', 'nobody', '--json'], store.env)).toMatchObject({ code: 1, stdout: '' });
 
-      await store.withDb(async (db) => {
+      const pseudonym = await store.withDb(async (db) => {
+        // Events name the subject by its keyed pseudonym, never by id.
+        const [{ key }] = await db.query<{ key: string }>(`SELECT encode(key, 'hex') AS key FROM subject_keys WHERE subject_id = 's-1001'`);
+        const pseudonym = subjectPseudonym(key, 's-1001', SUBJECT_PSEUDONYM_PREFIX);
         const events = await db.query<{ kind: string; actor_type: string; actor_id: string; subject_id: string; consent_ids: string[]; details: any }>(
           `SELECT kind, actor_type, actor_id, subject_id, consent_ids, details FROM audit_events
            WHERE kind IN ('consent.revoked', 'subject.scores_viewed') ORDER BY seq`,
         );
         expect(events).toEqual([
-          { kind: 'consent.revoked', actor_type: 'operator', actor_id: expect.stringMatching(/^cli/), subject_id: 's-1001', consent_ids: [first.id], details: { categories: ['score.threshold'], channel: 'cli' } },
+          { kind: 'consent.revoked', actor_type: 'operator', actor_id: expect.stringMatching(/^cli/), subject_id: pseudonym, consent_ids: [first.id], details: { categories: ['score.threshold'], channel: 'cli' } },
           {
-            kind: 'subject.scores_viewed', actor_type: 'operator', actor_id: expect.stringMatching(/^cli/), subject_id: 's-1001', consent_ids: [],
+            kind: 'subject.scores_viewed', actor_type: 'operator', actor_id: expect.stringMatching(/^cli/), subject_id: pseudonym, consent_ids: [],
             details: { channel: 'cli', reason: 'complaint 4711', fields: ['value', 'band', 'dimensions', 'factors', 'history'] },
           },
         ]);
         // The audit log never holds score values.
         expect(JSON.stringify(events)).not.toContain('688');
+        return pseudonym;
+      });
+
+      // Erasure on a request received by letter: the reason is recorded, so it must not carry the id.
+      const leaky = await runCli(['subject', 'erase', 's-1001', '--reason', 'letter from s-1001', '--json'], store.env);
+      expect(leaky).toMatchObject({ code: 1, stdout: '' });
+      expect(JSON.parse(leaky.stderr)).toMatchObject({ error: { code: 'BAD_USER_INPUT', message: 'The reason must not contain the subject id.' } });
+      const erased = await json(store, ['subject', 'erase', 's-1001', '--reason', 'letter of 3 March']);
+      expect(erased).toEqual({
+        pseudonym,
+        consentsRevoked: 1,
+        scoreDeleted: true,
+        identityDeleted: true,
+        consentsPseudonymised: 2,
+        requestsPseudonymised: 0,
+        linkableEventsHidden: 0,
+        keyDestroyed: true,
+        erasedAt: ISO,
+      });
+      const text = await runCli(['subject', 'erase', 's-1001', '--reason', 'again'], store.env);
+      expect(text).toMatchObject({ code: 1, stdout: '', stderr: 'error: The gateway holds nothing about this subject.\n' });
+      expect(await runCli(['subject', 'show', 's-1001', '--json'], store.env)).toMatchObject({ code: 1, stdout: '' });
+      await store.withDb(async (db) => {
+        const [event] = await db.query<{ actor_type: string; subject_id: string; details: unknown }>(`SELECT actor_type, subject_id, details FROM audit_events WHERE kind = 'subject.erased'`);
+        expect(event).toEqual({
+          actor_type: 'operator',
+          subject_id: pseudonym,
+          details: {
+            channel: 'cli', reason: 'letter of 3 March', consentsRevoked: 1, scoreDeleted: true, identityDeleted: true,
+            consentsPseudonymised: 2, requestsPseudonymised: 0, linkableEventsHidden: 0, keyDestroyed: true,
+          },
+        });
+        expect(JSON.stringify(await db.query('SELECT * FROM audit_events'))).not.toContain('s-1001');
       });
     } finally {
       await store.cleanup();

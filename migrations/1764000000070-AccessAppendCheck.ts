@@ -9,14 +9,15 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * after the chain head is locked (so with a snapshot that sees every change
  * committed before): the partner's status, scopes and purposes; for each
  * subject the exact set of live consents to the partner; and, for each
- * subject whose data was used, the row versions of that data. A request
+ * subject whose data was used, the row versions of that data, and the version
+ * of each subject's pseudonym key (an erasure destroys it). A request
  * whose facts moved gets no events placed (a row with a null seq) and
  * decides again from a fresh read. Events of the other requests in the same
  * group are placed as usual. Each event carries `req`, the index of its
  * request's check in `checks`.
  */
-export class AccessAppendCheck1764000000045 implements MigrationInterface {
-  name = 'AccessAppendCheck1764000000045';
+export class AccessAppendCheck1764000000070 implements MigrationInterface {
+  name = 'AccessAppendCheck1764000000070';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
@@ -46,7 +47,7 @@ export class AccessAppendCheck1764000000045 implements MigrationInterface {
                 WHERE p.id = c.partner_id AND p.status = c.status AND p.scopes = c.scopes AND p.purposes = c.purposes)
            OR EXISTS (
                 SELECT 1
-                FROM jsonb_to_recordset(c.subjects) AS s(id text, consents text[], stamp text)
+                FROM jsonb_to_recordset(c.subjects) AS s(id text, consents text[], stamp text, "keyStamp" text)
                 CROSS JOIN LATERAL (
                   SELECT COALESCE(array_agg(k.id::text), '{}') AS ids FROM consents k
                   WHERE k.partner_id = c.partner_id AND k.subject_id = s.id
@@ -55,7 +56,8 @@ export class AccessAppendCheck1764000000045 implements MigrationInterface {
                    OR (s.stamp IS NOT NULL AND s.stamp IS DISTINCT FROM (
                         SELECT sj.xmin::text || '/' || COALESCE(ss.xmin::text, '-')
                         FROM subjects sj LEFT JOIN score_summaries ss ON ss.subject_id = sj.id
-                        WHERE sj.id = s.id)));
+                        WHERE sj.id = s.id))
+                   OR s."keyStamp" IS DISTINCT FROM (SELECT k.xmin::text FROM subject_keys k WHERE k.subject_id = s.id));
         FOR e IN SELECT value FROM jsonb_array_elements(events) LOOP
           n := n + 1;
           CONTINUE WHEN (e->>'req')::int = ANY (stale);
