@@ -14,6 +14,9 @@ import type { Principal } from '../auth/principal.js';
 import { isConsentryError, QueryTooComplexError, UnauthenticatedError, type ConsentryError } from '../errors.js';
 import { documentLimitProblem } from '../gateway/queryLimits.js';
 import { createApolloServer } from '../gateway/apolloServer.js';
+import { RoleSchemas } from '../gateway/roleSchemas.js';
+import { readSchemaPolicy } from '../gateway/schemaPolicy.js';
+import { purposeNames } from '../partners/catalogue.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
@@ -27,6 +30,7 @@ import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
 import { PROTECTED_RESOURCE_METADATA_PATH, registerOAuthRoutes } from './oauthRoutes.js';
+import { registerPartnerSchemaRoute } from './partnerSchemaRoute.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -171,7 +175,13 @@ export async function createServer(services: Services, options: ServerOptions = 
     principals.set(request, principal);
   });
 
-  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)] });
+  // Built once: introspection per role and the published partner SDL cost the request path nothing.
+  const roleSchemas = new RoleSchemas();
+  const schemaPolicy = readSchemaPolicy(roleSchemas.partner);
+  registerPartnerSchemaRoute(app, roleSchemas);
+  // The purpose registry changes only with a migration, which every replica runs at start-up.
+  const validPurposes = await purposeNames(services.db);
+  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)], roleSchemas, validPurposes });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     context: async (request): Promise<GatewayContext> => {
@@ -182,7 +192,12 @@ export async function createServer(services: Services, options: ServerOptions = 
     },
   });
 
-  await registerWebRoutes(app, { services, authenticators, statements: new SignedStatements(services.keys, config.issuer, services.clock) });
+  await registerWebRoutes(app, {
+    services,
+    authenticators,
+    statements: new SignedStatements(services.keys, config.issuer, services.clock),
+    catalogueFields: schemaPolicy,
+  });
 
   const pruneTimer = setInterval(() => {
     pruneUsedAssertions(services.db, services.clock()).catch((err) => services.logger.warn({ err }, 'pruning used assertions failed'));
