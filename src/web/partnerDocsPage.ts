@@ -20,6 +20,9 @@ export function registerPartnerDocsPage(app: FastifyInstance, { services }: WebD
       nav: pageNav(request, lang),
       body: html`<h1>Connecting as a partner</h1>
         <ol>
+          <li>Generate a typed client from the partner schema at <code>${issuer}/schema/partner.graphql</code>; each field names the
+            category it needs with <code>@category</code>. The <a href="/catalogue">catalogue</a> (<code>${issuer}/catalogue.json</code>)
+            says what each category reveals and which purposes exist.</li>
           <li>Discover the authorization server at <code>${issuer}/.well-known/oauth-authorization-server</code> (RFC 8414) and the
             resource at <code>${issuer}/.well-known/oauth-protected-resource</code> (RFC 9728).</li>
           <li>Get an access token at <code>${issuer}/oauth/token</code> with <code>grant_type=client_credentials</code> and
