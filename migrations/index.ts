@@ -5,6 +5,7 @@ import { PartnerDpop1764000000010 } from './1764000000010-PartnerDpop.js';
 import { GatewaySettings1764000000011 } from './1764000000011-GatewaySettings.js';
 import { AuditAppendSequencer1764000000040 } from './1764000000040-AuditAppendSequencer.js';
 import { AccessAppendCheck1764000000045 } from './1764000000045-AccessAppendCheck.js';
+import { PartnerTrustedDocuments1764000000050 } from './1764000000050-PartnerTrustedDocuments.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   GatewaySettings1764000000011,
   AuditAppendSequencer1764000000040,
   AccessAppendCheck1764000000045,
+  PartnerTrustedDocuments1764000000050,
 ];

@@ -17,6 +17,7 @@ import { createApolloServer } from '../gateway/apolloServer.js';
 import { RoleSchemas } from '../gateway/roleSchemas.js';
 import { readSchemaPolicy } from '../gateway/schemaPolicy.js';
 import { purposeNames } from '../partners/catalogue.js';
+import { TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
@@ -31,6 +32,7 @@ import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
 import { PROTECTED_RESOURCE_METADATA_PATH, registerOAuthRoutes } from './oauthRoutes.js';
 import { registerPartnerSchemaRoute } from './partnerSchemaRoute.js';
+import { gateDocument } from './trustedDocumentGate.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -131,10 +133,12 @@ export async function createServer(services: Services, options: ServerOptions = 
   registerOAuthRoutes(app, services, dpop);
 
   // Before Apollo sees a GraphQL request: who is calling, then whether the
-  // document is within the limits. Every operation needs a credential, so an
-  // anonymous sender is refused before its document is even parsed, and an
-  // oversized document is refused after a bounded parse, never validated.
+  // document is within the limits, then, for a partner, whether it may run it
+  // (trusted documents). Every operation needs a credential, so an anonymous
+  // sender is refused before its document is even parsed, and an oversized
+  // document is refused after a bounded parse, never validated.
   const principals = new WeakMap<object, Principal>();
+  const trustedDocuments = new TrustedDocumentLookup(services.db);
   const resourceMetadata = `${config.issuer}${PROTECTED_RESOURCE_METADATA_PATH}`;
   // A refusal decided later (a suspended partner's 403, a role's 401) still tells the client how to authenticate.
   app.addHook('onSend', async (request, reply) => {
@@ -172,6 +176,16 @@ export async function createServer(services: Services, options: ServerOptions = 
     const query = queryOf(request.method === 'GET' ? request.query : request.body);
     const problem = query === undefined ? undefined : documentLimitProblem(query);
     if (problem) return refuse(new QueryTooComplexError(problem));
+    if (principal.kind === 'partner') {
+      let refusal: ConsentryError | undefined;
+      try {
+        refusal = await gateDocument(trustedDocuments, principal.partnerId, request);
+      } catch (err) {
+        if (isConsentryError(err)) return refuse(err);
+        throw err;
+      }
+      if (refusal) return refuse(refusal);
+    }
     principals.set(request, principal);
   });
 
