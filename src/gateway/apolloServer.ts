@@ -24,6 +24,8 @@ import type { RoleSchemas } from './roleSchemas.js';
 import { knownPurposeRule } from './rules/knownPurposeRule.js';
 import { DEFAULT_QUERY_LIMITS } from './queryLimits.js';
 import { releaseStep } from './releaseStep.js';
+import { trustedDocumentStep } from './trustedDocumentStep.js';
+import type { TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 
 export interface GatewayOptions {
   redis?: Redis;
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   roleSchemas: RoleSchemas;
   /** The purpose registry's names, read at start-up: what a `@purpose` argument accepts. */
   validPurposes: readonly string[];
+  /** Partners' registered documents and their standing, for the trusted-documents check. */
+  trustedDocuments: TrustedDocumentLookup;
 }
 
 /**
@@ -40,7 +44,8 @@ export interface GatewayOptions {
  * the document limits (the HTTP edge, before Apollo parses), validation (with
  * known purposes), then the guards — cost, input, purposes in variables,
  * introspection, roles, rate, probing — and only after all of them
- * the release decision and its audit record; resolvers run last.
+ * the trusted-documents check, the release decision and its audit record;
+ * resolvers run last.
  */
 export function createApolloServer(services: Services, options: GatewayOptions): ApolloServer<GatewayContext> {
   const resolvers = [scalarResolvers, partnerResolvers, consentResolvers, complianceResolvers] as IResolvers[];
@@ -61,7 +66,7 @@ export function createApolloServer(services: Services, options: GatewayOptions):
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     requestObservabilityPlugin(services),
     unavailableStatusPlugin(),
-    requestGatePlugin(guards, releaseStep(services, policy)),
+    requestGatePlugin(guards, trustedDocumentStep(options.trustedDocuments, policy, releaseStep(services, policy))),
     introspection.plugin,
     ApolloServerPluginLandingPageDisabled(),
     // Responses are per partner and never cacheable; computing cache hints per field is pure cost.

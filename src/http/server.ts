@@ -32,7 +32,7 @@ import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
 import { PROTECTED_RESOURCE_METADATA_PATH, registerOAuthRoutes } from './oauthRoutes.js';
 import { registerPartnerSchemaRoute } from './partnerSchemaRoute.js';
-import { gateDocument } from './trustedDocumentGate.js';
+import { resolvePersistedDocument } from './trustedDocumentGate.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -133,8 +133,8 @@ export async function createServer(services: Services, options: ServerOptions = 
   registerOAuthRoutes(app, services, dpop);
 
   // Before Apollo sees a GraphQL request: who is calling, then whether the
-  // document is within the limits, then, for a partner, whether it may run it
-  // (trusted documents). Every operation needs a credential, so an anonymous
+  // document is within the limits, then, for a partner, a persisted document
+  // named by hash. Every operation needs a credential, so an anonymous
   // sender is refused before its document is even parsed, and an oversized
   // document is refused after a bounded parse, never validated.
   const principals = new WeakMap<object, Principal>();
@@ -179,7 +179,7 @@ export async function createServer(services: Services, options: ServerOptions = 
     if (principal.kind === 'partner') {
       let refusal: ConsentryError | undefined;
       try {
-        refusal = await gateDocument(trustedDocuments, principal.partnerId, request);
+        refusal = await resolvePersistedDocument(trustedDocuments, request);
       } catch (err) {
         if (isConsentryError(err)) return refuse(err);
         throw err;
@@ -195,7 +195,7 @@ export async function createServer(services: Services, options: ServerOptions = 
   registerPartnerSchemaRoute(app, roleSchemas);
   // The purpose registry changes only with a migration, which every replica runs at start-up.
   const validPurposes = await purposeNames(services.db);
-  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)], roleSchemas, validPurposes });
+  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)], roleSchemas, validPurposes, trustedDocuments });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     context: async (request): Promise<GatewayContext> => {

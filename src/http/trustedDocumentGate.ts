@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { DocumentNotTrustedError, PersistedDocumentNotFoundError, type ConsentryError } from '../errors.js';
-import { documentHashOf, sha256Hex, type TrustedDocumentLookup } from '../partners/trustedDocuments.js';
+import { PersistedDocumentNotFoundError, type ConsentryError } from '../errors.js';
+import { documentHashOf, type TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 
 /** What a GraphQL request carries to name its document: the text, a `documentId`, or an APQ hash. */
 interface DocumentParams {
@@ -10,38 +10,27 @@ interface DocumentParams {
 }
 
 /**
- * Trusted documents at the HTTP edge, after authentication and before Apollo
- * parses anything: a partner's registered operation named by hash
- * (`documentId`, as `sha256:<hex>` or bare hex, or Apollo's
- * `extensions.persistedQuery.sha256Hash`) is swapped for its registered text;
- * a partner marked "trusted documents only" that sends anything else is
- * refused (`DOCUMENT_NOT_TRUSTED`, or `PERSISTED_QUERY_NOT_FOUND` for an
- * unknown hash), before any decision or audit work. Other partners' documents
- * pass as they are, and an unregistered APQ hash is left to Apollo's own
- * automatic persisted queries. Returns the refusal, or undefined to go on.
+ * Persisted documents at the HTTP edge, before Apollo parses anything: a
+ * registered operation named by hash (`documentId`, as `sha256:<hex>` or
+ * bare hex, or Apollo's `extensions.persistedQuery.sha256Hash`) is swapped
+ * for its text, so Apollo runs it as if it had been sent. An unknown
+ * `documentId` is refused here (`PERSISTED_QUERY_NOT_FOUND`); an unknown APQ
+ * hash is left to Apollo's automatic persisted queries. Whether this partner
+ * may run the document at all (trusted documents only) is decided later with
+ * its other facts, read fresh, before anything is decided or recorded.
  */
-export async function gateDocument(lookup: TrustedDocumentLookup, partnerId: string, request: FastifyRequest): Promise<ConsentryError | undefined> {
+export async function resolvePersistedDocument(lookup: TrustedDocumentLookup, request: FastifyRequest): Promise<ConsentryError | undefined> {
   const sent = documentParams(request);
   const named = sent.documentId ?? sent.persistedQueryHash;
-  const hash = named !== undefined ? documentHashOf(named) : sent.text !== undefined ? sha256Hex(sent.text) : undefined;
-  if (named !== undefined && !hash) {
-    return new PersistedDocumentNotFoundError('A document id must be "sha256:" followed by the 64 hex digits of the SHA-256 of the document.');
-  }
-  if (!hash) return undefined; // No document at all: Apollo answers that itself.
-  const standing = await lookup.standing(partnerId, hash);
-  // A partner that no longer exists is refused further on, as for any other request.
-  if (!standing) return undefined;
-  if (standing.registered !== undefined) {
-    if (named !== undefined) useRegisteredText(request, standing.registered);
+  if (named === undefined) return undefined;
+  const hash = documentHashOf(named);
+  if (!hash) return new PersistedDocumentNotFoundError('A document id must be "sha256:" followed by the 64 hex digits of the SHA-256 of the document.');
+  const text = await lookup.text(hash);
+  if (text !== undefined) {
+    useRegisteredText(request, text);
     return undefined;
   }
-  if (standing.trustedDocumentsOnly) {
-    return named !== undefined && sent.text === undefined
-      ? new PersistedDocumentNotFoundError(`No operation with id sha256:${hash} is registered for this partner.`)
-      : new DocumentNotTrustedError('This partner runs registered operations only: send the documentId of one (see GET /docs/partners).');
-  }
-  if (sent.documentId !== undefined) return new PersistedDocumentNotFoundError(`No operation with id sha256:${hash} is registered for this partner.`);
-  return undefined;
+  return sent.documentId !== undefined ? new PersistedDocumentNotFoundError(`No operation with id sha256:${hash} is registered.`) : undefined;
 }
 
 function documentParams(request: FastifyRequest): DocumentParams {

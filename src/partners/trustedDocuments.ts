@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { BadUserInputError, NotFoundError } from '../errors.js';
+import { BadUserInputError, DocumentNotTrustedError, NotFoundError } from '../errors.js';
 import type { Sql } from '../store/database.js';
 import {
   deleteTrustedDocuments,
@@ -7,6 +7,7 @@ import {
   insertTrustedDocuments,
   listTrustedDocuments,
   trustedDocumentText,
+  type DocumentPolicy,
   type TrustedDocument,
 } from '../store/trustedDocuments.js';
 import type { PartnerActor, PartnerAdminDeps } from './partnerAdmin.js';
@@ -145,22 +146,27 @@ async function lockPartner(tx: Sql, partnerId: string): Promise<void> {
   if (!row) throw new NotFoundError(`No partner with id ${partnerId}.`);
 }
 
-/** A partner's document mode, and the registered text of the document a request sent or named, if registered. */
-export interface DocumentStanding {
-  trustedDocumentsOnly: boolean;
-  /** Present only when the hash is registered for this partner. */
-  registered?: string;
+/**
+ * The trusted-documents rule, on the partner's current standing (read fresh
+ * with the request's other facts): a partner marked trusted-documents-only
+ * runs only documents registered for it. Null standing (no such partner) is
+ * left to the checks that refuse unknown partners.
+ */
+export function documentRefusal(standing: DocumentPolicy | null): DocumentNotTrustedError | undefined {
+  if (!standing?.trustedDocumentsOnly || standing.registered) return undefined;
+  return new DocumentNotTrustedError('This partner runs registered operations only: send the documentId of one (see GET /docs/partners).');
 }
 
 const TEXT_CACHE_LIMIT = 10_000;
 
 /**
- * The per-request question "may this partner run this document, and what is
- * its text?". The partner's mode and its registration of the hash are read
- * fresh on every request (one indexed statement, shared by concurrent
- * requests), so a mode change or a removal applies to the next request on
- * every replica, as a suspension does. Texts are cached per process by hash:
- * a hash names exactly one text, so that cache can never be stale.
+ * Registered document texts, cached per process by hash: a hash names exactly
+ * one text, so this cache can never be stale and the edge resolves a
+ * `documentId` without a round trip once it has seen it. Whether the partner
+ * may run it is decided with its other facts, read fresh on every request.
+ * For partner operations that read no subjects (consent requests,
+ * introspection) that standing is read here, one indexed statement shared by
+ * concurrent requests.
  */
 export class TrustedDocumentLookup {
   private readonly policies: DocumentPolicyReader;
@@ -170,15 +176,13 @@ export class TrustedDocumentLookup {
     this.policies = new DocumentPolicyReader(db);
   }
 
-  /** The partner's standing for the document with this hash (SHA-256 hex); null when the partner does not exist. */
-  async standing(partnerId: string, hash: string): Promise<DocumentStanding | null> {
-    const policy = await this.policies.read({ partnerId, hash });
-    if (!policy) return null;
-    const registered = policy.registered ? await this.text(hash) : undefined;
-    return { trustedDocumentsOnly: policy.trustedDocumentsOnly, ...(registered !== undefined ? { registered } : {}) };
+  /** The partner's mode and whether this document hash is registered for it; null when the partner does not exist. */
+  standing(partnerId: string, hash: string): Promise<DocumentPolicy | null> {
+    return this.policies.read({ partnerId, hash });
   }
 
-  private async text(hash: string): Promise<string | undefined> {
+  /** The text registered (by any partner) under this hash. */
+  async text(hash: string): Promise<string | undefined> {
     const cached = this.texts.get(hash);
     if (cached !== undefined) return cached;
     const text = await trustedDocumentText(this.db, hash);

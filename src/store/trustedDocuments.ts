@@ -60,7 +60,7 @@ export async function trustedDocumentText(db: Sql, hash: string): Promise<string
   return row?.document;
 }
 
-/** What the edge asks about one request: the partner, and the hash of the document it sent or named. */
+/** One request's question: the partner, and the hash of the document it runs. */
 export interface DocumentPolicyAsk {
   partnerId: string;
   hash: string;
@@ -76,7 +76,9 @@ export interface DocumentPolicy {
  * Reads, for concurrent requests together, each partner's mode and whether
  * the document it sent is registered for it: one indexed statement per group,
  * never cached, so a change committed by the CLI or another replica applies to
- * the next request, as a suspension does.
+ * the next request, as a suspension does. (Subject reads get the same two
+ * facts from the access snapshot instead; this serves the other partner
+ * operations.)
  */
 export class DocumentPolicyReader {
   private readonly reads: Coalescer<DocumentPolicyAsk, DocumentPolicy | null>;
