@@ -31,6 +31,10 @@ export function registerPartnerDocsPage(app: FastifyInstance, { services }: WebD
             copy of it is useless to anyone else. Partners registered with DPoP required get no token without one.</li>
           <li>Call <code>${issuer}/graphql</code> with <code>Authorization: DPoP &lt;token&gt;</code> and a fresh <code>DPoP</code> proof,
             naming a purpose with every query. A refusal carries a <code>WWW-Authenticate</code> challenge that says why.</li>
+          <li>Send your operations by id: <code>{"documentId": "sha256:&lt;hex&gt;", "variables": {...}}</code>, the hashes GraphQL Code
+            Generator's client preset writes with <code>persistedDocuments: true</code>. Give its <code>persisted-documents.json</code> to
+            the gateway's operator; once your client is marked trusted-documents-only, nothing else runs (<code>DOCUMENT_NOT_TRUSTED</code>),
+            so a stolen token can only repeat your own operations.</li>
         </ol>
         <p>Public keys of this gateway (tokens, consent receipts, audit checkpoints): <code>${issuer}/.well-known/jwks.json</code>.</p>`,
     });
