@@ -58,7 +58,7 @@ export function parseManifest(json: unknown): ManifestEntry[] {
   }
   const entries = Object.entries(json as Record<string, unknown>);
   if (!entries.length) throw new BadUserInputError('The manifest holds no documents.', { field: 'manifest' });
-  return entries.map(([id, document]) => {
+  const parsed = entries.map(([id, document]) => {
     if (typeof document !== 'string' || !document.trim()) {
       throw new BadUserInputError(`Manifest entry ${id}: the document must be a non-empty string.`, { field: 'manifest', hash: id });
     }
@@ -74,6 +74,8 @@ export function parseManifest(json: unknown): ManifestEntry[] {
     }
     return { hash, document };
   });
+  // The same hash under both spellings (`sha256:<hex>` and bare hex) is one document.
+  return [...new Map(parsed.map((e) => [e.hash, e])).values()];
 }
 
 /**

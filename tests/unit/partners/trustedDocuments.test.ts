@@ -23,6 +23,7 @@ describe('parseManifest', () => {
   it("reads the client preset's manifest, with or without the sha256: prefix", () => {
     expect(parseManifest({ [`sha256:${hex}`]: doc })).toEqual([{ hash: hex, document: doc }]);
     expect(parseManifest({ [hex]: doc })).toEqual([{ hash: hex, document: doc }]);
+    expect(parseManifest({ [hex]: doc, [`sha256:${hex}`]: doc })).toEqual([{ hash: hex, document: doc }]);
   });
 
   it.each([
