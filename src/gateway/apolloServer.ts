@@ -66,7 +66,10 @@ export function createApolloServer(services: Services, options: GatewayOptions):
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     requestObservabilityPlugin(services),
     unavailableStatusPlugin(),
-    requestGatePlugin(guards, trustedDocumentStep(options.trustedDocuments, policy, releaseStep(services, policy))),
+    requestGatePlugin(
+      guards,
+      trustedDocumentStep(options.trustedDocuments, policy, releaseStep(services, policy, options.trustedDocuments)),
+    ),
     introspection.plugin,
     ApolloServerPluginLandingPageDisabled(),
     // Responses are per partner and never cacheable; computing cache hints per field is pure cost.

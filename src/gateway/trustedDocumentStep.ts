@@ -22,8 +22,9 @@ export function requestDocumentHash(rc: GraphQLRequestContextDidResolveOperation
 /**
  * Trusted documents for partner operations that read no subjects (consent
  * requests, introspection): the partner's standing is read fresh, here, before
- * anything else is done. Subject reads get the same check from the access
- * snapshot the release step reads anyway, at no extra round trip.
+ * anything else is done; no checked audit append follows them to confirm a
+ * cached one. Subject reads are checked by the release step, from the cached
+ * standing the audit append confirms (documentStandingSource).
  */
 export function trustedDocumentStep(lookup: TrustedDocumentLookup, policy: SchemaPolicy, release: ReleaseStep): ReleaseStep {
   return async (rc) => {

@@ -161,26 +161,49 @@ export function documentRefusal(standing: DocumentPolicy | null): DocumentNotTru
 
 const TEXT_CACHE_LIMIT = 10_000;
 
+const STANDING_CACHE_LIMIT = 10_000;
+
 /**
- * Registered document texts, cached per process by hash: a hash names exactly
- * one text, so this cache can never be stale and the edge resolves a
- * `documentId` without a round trip once it has seen it. Whether the partner
- * may run it is decided with its other facts, read fresh on every request.
- * For partner operations that read no subjects (consent requests,
- * introspection) that standing is read here, one indexed statement shared by
- * concurrent requests.
+ * The per-request questions of trusted documents, answered per process.
+ * Registered texts are cached by hash: a hash names exactly one text, so that
+ * cache is never stale, and the edge resolves a `documentId` without a round
+ * trip once it has seen it. A partner's standing for a document (its mode, and
+ * whether that hash is registered for it) is cached too, like the other
+ * decision facts: the checked audit append confirms it under the chain lock
+ * before anything is released, and a refusal is only ever made on a fresh
+ * read. So a mode change or a removal applies to the next request, on every
+ * replica, as a suspension does.
  */
 export class TrustedDocumentLookup {
   private readonly policies: DocumentPolicyReader;
   private readonly texts = new Map<string, string>();
+  private readonly standings = new Map<string, DocumentPolicy>();
 
   constructor(private readonly db: Sql) {
     this.policies = new DocumentPolicyReader(db);
   }
 
-  /** The partner's mode and whether this document hash is registered for it; null when the partner does not exist. */
-  standing(partnerId: string, hash: string): Promise<DocumentPolicy | null> {
-    return this.policies.read({ partnerId, hash });
+  /**
+   * The partner's mode and whether this document hash is registered for it;
+   * null when the partner does not exist. `fresh` skips the cache; a cached
+   * standing that would refuse is read again before it is believed.
+   */
+  async standing(partnerId: string, hash: string, fresh = true): Promise<DocumentPolicy | null> {
+    const key = `${partnerId}\n${hash}`;
+    const cached = fresh ? undefined : this.standings.get(key);
+    if (cached && !documentRefusal(cached)) return cached;
+    const read = await this.policies.read({ partnerId, hash });
+    if (this.standings.size >= STANDING_CACHE_LIMIT) this.standings.clear();
+    if (read) this.standings.set(key, read);
+    else this.standings.delete(key);
+    return read;
+  }
+
+  /** Keeps a standing read with other fresh facts (the access snapshot); returns it. */
+  remember(partnerId: string, hash: string, standing: DocumentPolicy): DocumentPolicy {
+    if (this.standings.size >= STANDING_CACHE_LIMIT) this.standings.clear();
+    this.standings.set(`${partnerId}\n${hash}`, standing);
+    return standing;
   }
 
   /** The text registered (by any partner) under this hash. */

@@ -132,10 +132,16 @@ describe.each(STORE_KINDS)('trusted documents on %s', (kind) => {
 
   it('applies a mode change and a removal to the very next request', async () => {
     await changePartner(gw.services, trusted.id, { trustedDocumentsOnly: false }, operator);
-    const anyDocument = await graphql(gw.url, trustedToken, '{ subject(id: "alice", purpose: "deposit_waiver") { score { atLeast(threshold: 600) } } }');
-    expect(anyDocument.body).toEqual({ data: { subject: { score: { atLeast: true } } } });
+    const arbitrary = '{ subject(id: "alice", purpose: "deposit_waiver") { score { atLeast(threshold: 600) } } }';
+    for (let i = 0; i < 2; i++) expect((await graphql(gw.url, trustedToken, arbitrary)).body).toEqual({ data: { subject: { score: { atLeast: true } } } });
+    // The gateway has this document's standing ("any document") at hand; the switch must still apply at once.
     await changePartner(gw.services, trusted.id, { trustedDocumentsOnly: true }, operator);
-    expect((await graphql(gw.url, trustedToken, '{ subject(id: "alice", purpose: "deposit_waiver") { id } }')).body.errors?.[0]?.extensions?.code).toBe('DOCUMENT_NOT_TRUSTED');
+    const released = await accessEvents();
+    expect(await graphql(gw.url, trustedToken, arbitrary)).toEqual({
+      status: 400,
+      body: { errors: [{ message: 'This partner runs registered operations only: send the documentId of one (see GET /docs/partners).', extensions: { code: 'DOCUMENT_NOT_TRUSTED' } }] },
+    });
+    expect(await accessEvents()).toBe(released);
     expect(await removeTrustedDocuments(gw.services, trusted.id, [`sha256:${HASH}`], operator)).toEqual({ removed: [HASH], notRegistered: [] });
     const before = await accessEvents();
     const removed = await post(gw.url, trustedToken, { documentId: `sha256:${HASH}`, variables: VARIABLES });
