@@ -9,8 +9,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * after the chain head is locked (so with a snapshot that sees every change
  * committed before): the partner's status, scopes and purposes; for each
  * subject the exact set of live consents to the partner; and, for each
- * subject whose data was used, the row versions of that data, and the version
- * of each subject's pseudonym key (an erasure destroys it). A request
+ * subject whose data was used, the row versions of that data, the version
+ * of each subject's pseudonym key (an erasure destroys it), and, when the
+ * request was let through on it, the partner's trusted-documents standing
+ * (its mode; the registration of the document's hash; null: not checked). A request
  * whose facts moved gets no events placed (a row with a null seq) and
  * decides again from a fresh read. Events of the other requests in the same
  * group are placed as usual. Each event carries `req`, the index of its
@@ -41,10 +43,15 @@ export class AccessAppendCheck1764000000070 implements MigrationInterface {
         SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_head h WHERE h.id = 1 FOR UPDATE;
         -- A new statement, so a new snapshot: it sees every change committed before the lock was granted.
         SELECT COALESCE(array_agg(c.req), '{}') INTO stale
-        FROM jsonb_to_recordset(checks) AS c(req int, partner_id text, status text, scopes jsonb, purposes jsonb, subjects jsonb)
+        FROM jsonb_to_recordset(checks) AS c(req int, partner_id text, status text, scopes jsonb, purposes jsonb, subjects jsonb,
+                                             "trustedDocumentsOnly" boolean, "documentHash" text)
         WHERE NOT EXISTS (
                 SELECT 1 FROM partners p
-                WHERE p.id = c.partner_id AND p.status = c.status AND p.scopes = c.scopes AND p.purposes = c.purposes)
+                WHERE p.id = c.partner_id AND p.status = c.status AND p.scopes = c.scopes AND p.purposes = c.purposes
+                  AND (c."trustedDocumentsOnly" IS NULL OR p.trusted_documents_only = c."trustedDocumentsOnly"))
+           -- Let through as a registered document of a trusted-documents-only partner: still registered.
+           OR (c."trustedDocumentsOnly" AND NOT EXISTS (
+                SELECT 1 FROM partner_trusted_documents d WHERE d.partner_id = c.partner_id AND d.hash = c."documentHash"))
            OR EXISTS (
                 SELECT 1
                 FROM jsonb_to_recordset(c.subjects) AS s(id text, consents text[], stamp text, "keyStamp" text)

@@ -4,6 +4,7 @@ import { PartnerTokenIssuance1764000000002 } from './1764000000002-PartnerTokenI
 import { PartnerDpop1764000000010 } from './1764000000010-PartnerDpop.js';
 import { GatewaySettings1764000000011 } from './1764000000011-GatewaySettings.js';
 import { AuditAppendSequencer1764000000040 } from './1764000000040-AuditAppendSequencer.js';
+import { PartnerTrustedDocuments1764000000050 } from './1764000000050-PartnerTrustedDocuments.js';
 import { SubjectPseudonyms1764000000060 } from './1764000000060-SubjectPseudonyms.js';
 import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendCheck.js';
 
@@ -15,6 +16,7 @@ export const migrations = [
   PartnerDpop1764000000010,
   GatewaySettings1764000000011,
   AuditAppendSequencer1764000000040,
+  PartnerTrustedDocuments1764000000050,
   SubjectPseudonyms1764000000060,
   AccessAppendCheck1764000000070,
 ];

@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'QUERY_TOO_COMPLEX'
   | 'RATE_LIMITED'
   | 'BAD_USER_INPUT'
+  | 'DOCUMENT_NOT_TRUSTED'
+  | 'PERSISTED_QUERY_NOT_FOUND'
   | 'NOT_FOUND'
   | 'SERVICE_UNAVAILABLE'
   | 'SOURCE_UNAVAILABLE'
@@ -94,6 +96,33 @@ export class BadUserInputError extends ConsentryError {
  */
 export class MalformedInputError extends ConsentryError {
   readonly code = 'BAD_USER_INPUT';
+  override readonly httpStatus = 400;
+}
+
+/**
+ * A purpose that is not in the purpose registry. Refused at validation, before
+ * anything is decided or recorded, with the valid purposes so that a typo is
+ * a fix at the partner's desk rather than a PURPOSE_NOT_ALLOWED at run time.
+ */
+export class UnknownPurposeError extends ConsentryError {
+  readonly code = 'BAD_USER_INPUT';
+  override readonly httpStatus = 400;
+  constructor(given: string, validPurposes: readonly string[], where: string) {
+    // Only a bounded, printable excerpt of what was sent goes back.
+    const shown = JSON.stringify(given.length > 64 ? `${given.slice(0, 64)}…` : given);
+    super(`Unknown purpose ${shown} in ${where}. Valid purposes: ${validPurposes.join(', ')}.`, { argument: where, validPurposes: [...validPurposes] });
+  }
+}
+
+/** A partner registered for trusted documents only sent a document that is not one of its registered ones. */
+export class DocumentNotTrustedError extends ConsentryError {
+  readonly code = 'DOCUMENT_NOT_TRUSTED';
+  override readonly httpStatus = 400;
+}
+
+/** A document id (or persisted-query hash) that is not registered for this partner. */
+export class PersistedDocumentNotFoundError extends ConsentryError {
+  readonly code = 'PERSISTED_QUERY_NOT_FOUND';
   override readonly httpStatus = 400;
 }
 

@@ -178,7 +178,20 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     const unplaced = part.map((b) => b.events);
     const payload = unplaced.flatMap((events, req) => events.map(({ event, parts }) => ({ ...event, ...parts, req })));
     const checks = part.flatMap(({ check }, req) =>
-      check ? [{ req, partner_id: check.partnerId, status: check.status, scopes: check.scopes, purposes: check.purposes, subjects: check.subjects }] : [],
+      check
+        ? [
+            {
+              req,
+              partner_id: check.partnerId,
+              status: check.status,
+              scopes: check.scopes,
+              purposes: check.purposes,
+              subjects: check.subjects,
+              trustedDocumentsOnly: check.trustedDocumentsOnly,
+              documentHash: check.documentHash,
+            },
+          ]
+        : [],
     );
     const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
       'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',

@@ -12,7 +12,16 @@ export const COMMAND_EXAMPLES: Record<string, string[]> = {
   'partner create': [
     'consentry partner create --name "Acme Rentals" --industry car_rental --scopes score.threshold --purposes deposit_waiver --jwks acme-public.json --redirect-uris https://acme.example/consent/callback',
   ],
-  'partner update': ['consentry partner update p_1a2b3c4d5e6f7a8b --scopes score.threshold,score.band', 'consentry partner update p_1a2b3c4d5e6f7a8b --suspend'],
+  'partner update': [
+    'consentry partner update p_1a2b3c4d5e6f7a8b --scopes score.threshold,score.band',
+    'consentry partner update p_1a2b3c4d5e6f7a8b --suspend',
+    'consentry partner update p_1a2b3c4d5e6f7a8b --trusted-documents-only',
+  ],
+  'partner documents add': ['consentry partner documents add p_1a2b3c4d5e6f7a8b --manifest src/gql/persisted-documents.json'],
+  'partner documents list': ['consentry partner documents list p_1a2b3c4d5e6f7a8b'],
+  'partner documents remove': [
+    'consentry partner documents remove p_1a2b3c4d5e6f7a8b --hash sha256:0d7e0e2e8f0b5b0a2f5e9d6c1b3a4f5e6d7c8b9a0f1e2d3c4b5a69788796a5b4',
+  ],
   'partner list': ['consentry partner list --status active --scope score.band'],
   'partner show': ['consentry partner show p_1a2b3c4d5e6f7a8b'],
   'consent grant': [

@@ -6,6 +6,7 @@ import { changePartner, registerPartner as registerNewPartner } from '../partner
 import { partnerOverview, type PartnerOverview } from '../partners/partnerOverview.js';
 import { DPOP_MODES, listPartners, type DpopMode, type Partner, type PartnerChanges } from '../store/partners.js';
 import { commaList, printResult, UsageError } from './output.js';
+import { registerPartnerDocuments } from './partnerDocuments.js';
 import { operatorId, runCommand, withServices } from './runCommand.js';
 
 interface CreateOptions {
@@ -30,6 +31,8 @@ interface UpdateOptions {
   dpop?: DpopMode;
   suspend?: boolean;
   activate?: boolean;
+  trustedDocumentsOnly?: boolean;
+  allowAnyDocuments?: boolean;
   json?: boolean;
 }
 
@@ -85,6 +88,10 @@ export function registerPartner(program: Command): void {
     .addOption(dpopOption())
     .addOption(new Option('--suspend', 'refuse its tokens and queries from now on').conflicts('activate'))
     .addOption(new Option('--activate', 'lift a suspension'))
+    .addOption(
+      new Option('--trusted-documents-only', 'run only its registered documents (see partner documents add); refuse any other').conflicts('allowAnyDocuments'),
+    )
+    .addOption(new Option('--allow-any-documents', 'accept any document again'))
     .option('--json', 'machine-readable output')
     .action((id: string, opts: UpdateOptions) =>
       runCommand(opts.json, async (io) => {
@@ -97,9 +104,12 @@ export function registerPartner(program: Command): void {
           redirectUris: opts.redirectUris !== undefined ? commaList(opts.redirectUris) : undefined,
           status: opts.suspend ? 'suspended' : opts.activate ? 'active' : undefined,
           dpop: opts.dpop,
+          trustedDocumentsOnly: opts.trustedDocumentsOnly ? true : opts.allowAnyDocuments ? false : undefined,
         };
         if (Object.values(changes).every((v) => v === undefined)) {
-          throw new UsageError('nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate');
+          throw new UsageError(
+            'nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate, --trusted-documents-only, --allow-any-documents',
+          );
         }
         const { partner: updated, changed } = await withServices((services) =>
           changePartner(services, id, changes, { type: 'operator', id: operatorId() }),
@@ -129,6 +139,8 @@ export function registerPartner(program: Command): void {
       }),
     );
 
+  registerPartnerDocuments(partner);
+
   partner
     .command('show')
     .description('one partner: approval, keys (kids and algorithms), redirect URIs, status, last token issued, requests over the last day')
@@ -155,6 +167,7 @@ function partnerSummary(p: Partner) {
     redirectUris: p.redirectUris,
     status: p.status,
     dpop: p.dpop,
+    trustedDocumentsOnly: p.trustedDocumentsOnly,
     kids: jwksKids(p.jwks),
   };
 }
@@ -224,6 +237,7 @@ function describePartner(p: ReturnType<typeof partnerDetails>): string {
     `  purposes       ${p.purposes.join(', ')}`,
     `  redirect URIs  ${p.redirectUris.join(', ') || none}`,
     `  DPoP           ${p.dpop === 'required' ? 'required (tokens are sender-constrained)' : 'optional (bound when a proof is sent)'}`,
+    `  documents      ${p.trustedDocumentsOnly ? 'registered documents only' : 'any document'}`,
     `  keys           ${p.keys.map((k) => `${k.kid} (${k.algorithms.join('/') || k.kty})`).join(', ')}`,
     `  last token     ${p.lastToken ? `issued ${p.lastToken.issuedAt} for ${p.lastToken.scopes.join(' ')}, expires ${p.lastToken.expiresAt}` : 'never issued'}`,
     `  last 24 hours  ${p.lastDay.requests} requests, ${p.lastDay.distinctSubjects} subjects; ${p.lastDay.releasedEvents} decisions released data, ${p.lastDay.deniedEvents} denied some`,

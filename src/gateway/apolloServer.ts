@@ -18,29 +18,47 @@ import { requestGatePlugin } from './plugins/requestGate.js';
 import { requestObservabilityPlugin } from './plugins/requestObservability.js';
 import { unavailableStatusPlugin } from './plugins/unavailableStatus.js';
 import { queryCostGuard } from './guards/queryCost.js';
+import { knownPurposeVariablesGuard } from './guards/knownPurposeVariables.js';
+import { roleIntrospection } from './roleIntrospection.js';
+import type { RoleSchemas } from './roleSchemas.js';
+import { knownPurposeRule } from './rules/knownPurposeRule.js';
 import { DEFAULT_QUERY_LIMITS } from './queryLimits.js';
 import { releaseStep } from './releaseStep.js';
+import { trustedDocumentStep } from './trustedDocumentStep.js';
+import type { TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 
 export interface GatewayOptions {
   redis?: Redis;
   /** Transport plugins (the HTTP server's drain plugin). */
   transportPlugins?: ApolloServerPlugin<GatewayContext>[];
+  /** The per-role schemas introspection answers from, built once at start-up. */
+  roleSchemas: RoleSchemas;
+  /** The purpose registry's names, read at start-up: what a `@purpose` argument accepts. */
+  validPurposes: readonly string[];
+  /** Partners' registered documents and their standing, for the trusted-documents check. */
+  trustedDocuments: TrustedDocumentLookup;
 }
 
 /**
  * The GraphQL gateway. Each request meets, in this order: authentication and
- * the document limits (the HTTP edge, before Apollo parses), validation, then
- * the guards — cost, input, roles, rate, probing — and only after all of them
- * the release decision and its audit record; resolvers run last.
+ * the document limits (the HTTP edge, before Apollo parses), validation (with
+ * known purposes), then the guards — cost, input, purposes in variables,
+ * introspection, roles, rate, probing — and only after all of them
+ * the trusted-documents check, the release decision and its audit record;
+ * resolvers run last.
  */
-export function createApolloServer(services: Services, options: GatewayOptions = {}): ApolloServer<GatewayContext> {
+export function createApolloServer(services: Services, options: GatewayOptions): ApolloServer<GatewayContext> {
   const resolvers = [scalarResolvers, partnerResolvers, consentResolvers, complianceResolvers] as IResolvers[];
   const { schema, policy } = buildGatewaySchema(resolvers);
   const development = services.config.nodeEnv === 'development';
   const production = services.config.nodeEnv === 'production';
+  const purposes = { positions: policy.purposeInputs, validPurposes: options.validPurposes };
+  const introspection = roleIntrospection(options.roleSchemas);
   const guards = [
     queryCostGuard(DEFAULT_QUERY_LIMITS),
     inputHygieneGuard(),
+    knownPurposeVariablesGuard(purposes),
+    introspection.guard,
     authorizeRolesGuard(policy),
     rateLimitGuard({ ...services.config.rateLimit, redis: options.redis }),
     probingThrottleGuard(services),
@@ -48,7 +66,11 @@ export function createApolloServer(services: Services, options: GatewayOptions =
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     requestObservabilityPlugin(services),
     unavailableStatusPlugin(),
-    requestGatePlugin(guards, releaseStep(services, policy)),
+    requestGatePlugin(
+      guards,
+      trustedDocumentStep(options.trustedDocuments, policy, releaseStep(services, policy, options.trustedDocuments)),
+    ),
+    introspection.plugin,
     ApolloServerPluginLandingPageDisabled(),
     // Responses are per partner and never cacheable; computing cache hints per field is pure cost.
     ApolloServerPluginCacheControlDisabled(),
@@ -62,6 +84,7 @@ export function createApolloServer(services: Services, options: GatewayOptions =
     formatError: createFormatError(development),
     includeStacktraceInErrorResponses: false,
     introspection: !production,
+    validationRules: [knownPurposeRule(purposes)],
     // No "Did you mean …?" in production: suggestions would map the schema for someone without introspection.
     hideSchemaDetailsFromClientErrors: production,
     csrfPrevention: true,

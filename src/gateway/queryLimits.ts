@@ -121,7 +121,9 @@ export function operationShapes(document: DocumentNode): Shape[] {
         if (selection.alias) total.aliases += 1;
         see(`field:${(selection.alias ?? selection.name).value}`);
         const below = selectionShape(selection.selectionSet);
-        combine(total, { ...below, depth: below.depth + 1 });
+        // `__Type.ofType` unwraps one list or non-null: a chain without fan-out, nested seven deep by every
+        // standard introspection query. Fields that fan out (types, fields, args) still count.
+        combine(total, { ...below, depth: below.depth + (selection.name.value === 'ofType' ? 0 : 1) });
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         combine(total, selectionShape(selection.selectionSet));
       } else {

@@ -2,6 +2,7 @@ import { StaleFactsError } from '../audit/auditLog.js';
 import type { AuditEventInput } from '../audit/chain.js';
 import { recordConsentExpiries } from '../consent/recordExpiries.js';
 import { AuditUnavailableError, QueryTooComplexError, UnauthenticatedError, isConsentryError } from '../errors.js';
+import { documentRefusal, type TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 import { decideRequest, type RequestDecision } from '../policy/decideRequest.js';
 import type { ReleaseDecision } from '../policy/releaseDecision.js';
 import { planSourceAsks } from '../policy/sourceAsk.js';
@@ -15,6 +16,7 @@ import { planAccess } from './planAccess.js';
 import { planSourceSelections } from './planSourceSelections.js';
 import type { ReleaseStep } from './plugins/requestGate.js';
 import type { SchemaPolicy } from './schemaPolicy.js';
+import { requestDocumentHash } from './trustedDocumentStep.js';
 
 export const MAX_SUBJECTS_PER_REQUEST = 1000;
 /** Reads and decisions per request when its facts keep changing before they can be recorded (each later one from a fresh read). */
@@ -24,12 +26,13 @@ const MAX_DECISION_ATTEMPTS = 4;
  * The release rule, enforced between validation and execution, after every
  * guard let the request through: plan (which categories of which subjects,
  * for what purpose) → load the facts (and, from the local store, the
- * consenting subjects' data) in one round trip → decide (pure) → commit the audit events → fetch from the
+ * consenting subjects' data) in one round trip → refuse a document the
+ * partner may not run (trusted documents only) → decide (pure) → commit the audit events → fetch from the
  * score source only what was released → only then let resolvers run. If the
  * audit commit fails nothing is released or fetched; if the fetch fails the
  * released fields are null with SOURCE_UNAVAILABLE.
  */
-export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseStep {
+export function releaseStep(services: Services, policy: SchemaPolicy, documents?: TrustedDocumentLookup): ReleaseStep {
   const { tracing } = services;
   return async (rc) => {
     const op = resolveOperation(rc);
@@ -51,9 +54,20 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
     // current, and if they moved, read them afresh and decide again.
     let facts: AccessSnapshot;
     let decision: RequestDecision;
+    const documentHash = documents && requestDocumentHash(rc);
     for (let attempt = 1; ; attempt++) {
-      facts = await readSnapshot(services, trace, principal.partnerId, subjectIds, attempt > 1);
+      facts = await readSnapshot(services, trace, principal.partnerId, subjectIds, attempt > 1, documentHash);
       if (!facts.partner) throw new UnauthenticatedError('The partner of this token no longer exists.');
+      // Trusted documents: read with fresh facts, else kept like them; refused only on a fresh read, confirmed by the append.
+      let documentCheck: { trustedDocumentsOnly: boolean; hash: string } | undefined;
+      if (documents && documentHash) {
+        const standing = facts.documents
+          ? documents.remember(principal.partnerId, documentHash, facts.documents)
+          : await documents.standing(principal.partnerId, documentHash, attempt > 1);
+        const untrusted = documentRefusal(standing);
+        if (untrusted) throw untrusted;
+        if (standing) documentCheck = { trustedDocumentsOnly: standing.trustedDocumentsOnly, hash: documentHash };
+      }
       const now = services.clock();
       decision = await tracing.inSpan(trace, 'consentry.decide', {}, async (span) => {
         const decision = decideRequest(asks, {
@@ -75,7 +89,8 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
       });
       try {
         const pseudonymOf = services.pseudonyms.forRequest(facts.subjectKeys);
-        await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymOf, (expired) => factsCheck(facts, subjectIds, expired));
+        const check = (expired: ReadonlySet<string>) => factsCheck(facts, subjectIds, expired, documentCheck);
+        await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymOf, check);
         break;
       } catch (err) {
         if (!(err instanceof StaleFactsError)) throw err;
@@ -92,7 +107,14 @@ export function releaseStep(services: Services, policy: SchemaPolicy): ReleaseSt
 }
 
 /** The access snapshot, timed for /metrics and traced as the store call it is. */
-async function readSnapshot(services: Services, trace: Context, partnerId: string, subjectIds: string[], fresh: boolean): Promise<AccessSnapshot> {
+async function readSnapshot(
+  services: Services,
+  trace: Context,
+  partnerId: string,
+  subjectIds: string[],
+  fresh: boolean,
+  documentHash: string | undefined,
+): Promise<AccessSnapshot> {
   if (!fresh) {
     const cached = services.accessSnapshots.cached(partnerId, subjectIds);
     if (cached) return cached;
@@ -103,7 +125,7 @@ async function readSnapshot(services: Services, trace: Context, partnerId: strin
       trace,
       'consentry.snapshot.read',
       { 'db.system.name': 'postgresql', 'db.operation.name': 'SELECT', 'consentry.subjects': subjectIds.length },
-      (span) => services.accessSnapshots.read(partnerId, subjectIds, (group) => span.setAttribute('consentry.group.requests', group)),
+      (span) => services.accessSnapshots.read(partnerId, subjectIds, (group) => span.setAttribute('consentry.group.requests', group), documentHash),
       SpanKind.CLIENT,
     );
   } finally {

@@ -1,5 +1,5 @@
 import { getDirective } from '@graphql-tools/utils';
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { isInputObjectType, isObjectType, type GraphQLSchema } from 'graphql';
 import type { Role } from '../auth/principal.js';
 
 /**
@@ -13,6 +13,8 @@ export interface SchemaPolicy {
   releasedWithAny: ReadonlyMap<string, string>;
   subjectAccessFields: ReadonlySet<string>;
   requiredRoles: ReadonlyMap<string, readonly Role[]>;
+  /** Arguments and input fields marked `@purpose`: their values must be registered purposes. */
+  purposeInputs: ReadonlySet<string>;
 }
 
 export function readSchemaPolicy(schema: GraphQLSchema): SchemaPolicy {
@@ -20,7 +22,13 @@ export function readSchemaPolicy(schema: GraphQLSchema): SchemaPolicy {
   const releasedWithAny = new Map<string, string>();
   const subjectAccessFields = new Set<string>();
   const requiredRoles = new Map<string, Role[]>();
+  const purposeInputs = new Set<string>();
   for (const type of Object.values(schema.getTypeMap())) {
+    if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (getDirective(schema, field, 'purpose')?.[0]) purposeInputs.add(`${type.name}.${field.name}`);
+      }
+    }
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       const coordinate = `${type.name}.${field.name}`;
@@ -31,7 +39,10 @@ export function readSchemaPolicy(schema: GraphQLSchema): SchemaPolicy {
       if (getDirective(schema, field, 'subjectAccess')?.[0]) subjectAccessFields.add(coordinate);
       const roles = getDirective(schema, field, 'requiresRole')?.[0];
       if (roles) requiredRoles.set(coordinate, roles.roles as Role[]);
+      for (const arg of field.args) {
+        if (getDirective(schema, arg, 'purpose')?.[0]) purposeInputs.add(`${coordinate}(${arg.name}:)`);
+      }
     }
   }
-  return { categoryOf, releasedWithAny, subjectAccessFields, requiredRoles };
+  return { categoryOf, releasedWithAny, subjectAccessFields, requiredRoles, purposeInputs };
 }

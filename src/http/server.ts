@@ -14,6 +14,10 @@ import type { Principal } from '../auth/principal.js';
 import { isConsentryError, QueryTooComplexError, UnauthenticatedError, type ConsentryError } from '../errors.js';
 import { documentLimitProblem } from '../gateway/queryLimits.js';
 import { createApolloServer } from '../gateway/apolloServer.js';
+import { RoleSchemas } from '../gateway/roleSchemas.js';
+import { readSchemaPolicy } from '../gateway/schemaPolicy.js';
+import { purposeNames } from '../partners/catalogue.js';
+import { TrustedDocumentLookup } from '../partners/trustedDocuments.js';
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Services } from '../services.js';
@@ -28,6 +32,8 @@ import { RETRY_AFTER_SECONDS } from '../gateway/plugins/unavailableStatus.js';
 import { checkReadiness } from '../health/readiness.js';
 import { registerRequestTelemetry, telemetryOf } from './requestTelemetry.js';
 import { PROTECTED_RESOURCE_METADATA_PATH, registerOAuthRoutes } from './oauthRoutes.js';
+import { registerPartnerSchemaRoute } from './partnerSchemaRoute.js';
+import { resolvePersistedDocument } from './trustedDocumentGate.js';
 
 /**
  * The largest legitimate request is a 1,000-subject batch with 128-character
@@ -128,10 +134,12 @@ export async function createServer(services: Services, options: ServerOptions = 
   registerOAuthRoutes(app, services, dpop);
 
   // Before Apollo sees a GraphQL request: who is calling, then whether the
-  // document is within the limits. Every operation needs a credential, so an
-  // anonymous sender is refused before its document is even parsed, and an
-  // oversized document is refused after a bounded parse, never validated.
+  // document is within the limits, then, for a partner, a persisted document
+  // named by hash. Every operation needs a credential, so an anonymous
+  // sender is refused before its document is even parsed, and an oversized
+  // document is refused after a bounded parse, never validated.
   const principals = new WeakMap<object, Principal>();
+  const trustedDocuments = new TrustedDocumentLookup(services.db);
   const resourceMetadata = `${config.issuer}${PROTECTED_RESOURCE_METADATA_PATH}`;
   // A refusal decided later (a suspended partner's 403, a role's 401) still tells the client how to authenticate.
   app.addHook('onSend', async (request, reply) => {
@@ -169,10 +177,26 @@ export async function createServer(services: Services, options: ServerOptions = 
     const query = queryOf(request.method === 'GET' ? request.query : request.body);
     const problem = query === undefined ? undefined : documentLimitProblem(query);
     if (problem) return refuse(new QueryTooComplexError(problem));
+    if (principal.kind === 'partner') {
+      let refusal: ConsentryError | undefined;
+      try {
+        refusal = await resolvePersistedDocument(trustedDocuments, request);
+      } catch (err) {
+        if (isConsentryError(err)) return refuse(err);
+        throw err;
+      }
+      if (refusal) return refuse(refusal);
+    }
     principals.set(request, principal);
   });
 
-  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)] });
+  // Built once: introspection per role and the published partner SDL cost the request path nothing.
+  const roleSchemas = new RoleSchemas();
+  const schemaPolicy = readSchemaPolicy(roleSchemas.partner);
+  registerPartnerSchemaRoute(app, roleSchemas);
+  // The purpose registry changes only with a migration, which every replica runs at start-up.
+  const validPurposes = await purposeNames(services.db);
+  const apollo = createApolloServer(services, { redis, transportPlugins: [fastifyApolloDrainPlugin(app)], roleSchemas, validPurposes, trustedDocuments });
   await apollo.start();
   await app.register(fastifyApollo(apollo), {
     context: async (request): Promise<GatewayContext> => {
@@ -183,7 +207,12 @@ export async function createServer(services: Services, options: ServerOptions = 
     },
   });
 
-  await registerWebRoutes(app, { services, authenticators, statements: new SignedStatements(services.keys, config.issuer, services.clock) });
+  await registerWebRoutes(app, {
+    services,
+    authenticators,
+    statements: new SignedStatements(services.keys, config.issuer, services.clock),
+    catalogueFields: schemaPolicy,
+  });
 
   const pruneTimer = setInterval(() => {
     pruneUsedAssertions(services.db, services.clock()).catch((err) => services.logger.warn({ err }, 'pruning used assertions failed'));

@@ -2,6 +2,7 @@ import type { ConsentFacts, PartnerFacts } from '../policy/facts.js';
 import { Coalescer, type GroupListener } from './coalescer.js';
 import type { AccessFactsCache } from './accessFactsCache.js';
 import type { Sql } from './database.js';
+import type { DocumentPolicy } from './trustedDocuments.js';
 import { subjectFromRow, type SubjectRecord, type SubjectRow } from './scoreSummaries.js';
 
 export interface AccessSnapshot {
@@ -21,6 +22,12 @@ export interface AccessSnapshot {
   subjectKeys: Map<string, SubjectKey>;
   /** Whether these facts come from this process's cache rather than a read made for this request. */
   cached: boolean;
+  /**
+   * Read with fresh facts only (a cached snapshot leaves it out): the partner's
+   * trusted-documents mode and whether the request's document is registered
+   * for it (looked up only in that mode).
+   */
+  documents?: DocumentPolicy;
 }
 
 /**
@@ -35,6 +42,13 @@ export interface FactsCheck {
   scopes: readonly string[];
   purposes: readonly string[];
   subjects: { id: string; consents: string[]; stamp: string | null; keyStamp: string | null }[];
+  /**
+   * The trusted-documents standing the request was let through on: the
+   * partner's mode and the hash of its document (registered for it, when the
+   * mode is trusted documents only). Null when not checked.
+   */
+  trustedDocumentsOnly: boolean | null;
+  documentHash: string | null;
 }
 
 /** A subject's pseudonym key as read, with its row's version: an erasure destroys it, and the check notices. */
@@ -44,7 +58,12 @@ export interface SubjectKey {
 }
 
 /** The check for `snapshot`; consents whose expiry the request has just recorded are no longer live. */
-export function factsCheck(snapshot: AccessSnapshot, subjectIds: readonly string[], expired: ReadonlySet<string>): FactsCheck {
+export function factsCheck(
+  snapshot: AccessSnapshot,
+  subjectIds: readonly string[],
+  expired: ReadonlySet<string>,
+  documents?: { trustedDocumentsOnly: boolean; hash: string },
+): FactsCheck {
   const partner = snapshot.partner!;
   return {
     partnerId: partner.id,
@@ -57,6 +76,8 @@ export function factsCheck(snapshot: AccessSnapshot, subjectIds: readonly string
       stamp: snapshot.recordStamps.get(id) ?? null,
       keyStamp: snapshot.subjectKeys.get(id)?.stamp ?? null,
     })),
+    trustedDocumentsOnly: documents?.trustedDocumentsOnly ?? null,
+    documentHash: documents?.hash ?? null,
   };
 }
 
@@ -64,6 +85,8 @@ export function factsCheck(snapshot: AccessSnapshot, subjectIds: readonly string
 export interface SnapshotAsk {
   partnerId: string;
   subjectIds: readonly string[];
+  /** SHA-256 (hex) of the request's document, for the partner's trusted-documents standing. */
+  documentHash?: string;
 }
 
 /**
@@ -79,8 +102,8 @@ export interface SnapshotAsk {
 export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[], withSubjectData = true): Promise<AccessSnapshot[]> {
   const rows = await db.query<{ ord: number } & SnapshotRow>(
     `WITH ask AS (
-       SELECT a.ord, a.partner_id, a.subject_ids
-       FROM jsonb_to_recordset($1::jsonb) AS a(ord int, partner_id text, subject_ids text[])
+       SELECT a.ord, a.partner_id, a.subject_ids, a.document_hash
+       FROM jsonb_to_recordset($1::jsonb) AS a(ord int, partner_id text, subject_ids text[], document_hash text)
      ), live AS (
        -- One index probe per (partner, subject): arrays of 1,000 ids are unnested, never scanned per row.
        SELECT ask.ord, c.id, c.subject_id, c.purpose, c.categories, c.expires_at, c.revoked_at
@@ -90,7 +113,11 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[],
          WHERE c.partner_id = ask.partner_id AND c.subject_id = asked.subject_id
            AND c.revoked_at IS NULL AND c.expiry_recorded_at IS NULL) c
      )
-     SELECT ask.ord, p.status, p.scopes, p.purposes,
+     SELECT ask.ord, p.status, p.scopes, p.purposes, p.trusted_documents_only,
+            -- Probed only for a trusted-documents-only partner: every other partner's read pays nothing for it.
+            CASE WHEN p.trusted_documents_only
+              THEN EXISTS (SELECT 1 FROM partner_trusted_documents d WHERE d.partner_id = ask.partner_id AND d.hash = ask.document_hash)
+              ELSE false END AS document_registered,
             COALESCE((SELECT json_agg(json_build_object(
                         'id', l.id, 'subjectId', l.subject_id, 'purpose', l.purpose, 'categories', l.categories,
                         'expiresAt', l.expires_at, 'revokedAt', l.revoked_at))
@@ -98,7 +125,7 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[],
             ${withSubjectData ? SUBJECT_DATA : `'[]'::json`} AS subjects,
             ${SUBJECT_KEYS} AS subject_keys
      FROM ask LEFT JOIN partners p ON p.id = ask.partner_id`,
-    [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds })))],
+    [JSON.stringify(asks.map((a, ord) => ({ ord, partner_id: a.partnerId, subject_ids: a.subjectIds, document_hash: a.documentHash ?? null })))],
   );
   const byOrd = new Map(rows.map((r) => [r.ord, r]));
   return asks.map((ask, ord) => snapshotFrom(ask.partnerId, byOrd.get(ord)));
@@ -128,6 +155,8 @@ interface SnapshotRow {
   consents: RawConsent[];
   subjects: (SubjectRow & { stamp: string })[];
   subject_keys: Record<string, SubjectKey>;
+  trusted_documents_only: boolean | null;
+  document_registered: boolean;
 }
 
 function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSnapshot {
@@ -161,6 +190,7 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
     recordStamps,
     subjectKeys,
     cached: false,
+    documents: { trustedDocumentsOnly: !!row.trusted_documents_only, registered: row.document_registered },
   };
 }
 
@@ -186,8 +216,8 @@ export class AccessSnapshotReader {
   }
 
   /** Reads from the store; `joined` learns how many requests share the statement (tracing). */
-  async read(partnerId: string, subjectIds: readonly string[], joined?: GroupListener): Promise<AccessSnapshot> {
-    const snapshot = await this.reads.submit({ partnerId, subjectIds }, joined);
+  async read(partnerId: string, subjectIds: readonly string[], joined?: GroupListener, documentHash?: string): Promise<AccessSnapshot> {
+    const snapshot = await this.reads.submit({ partnerId, subjectIds, documentHash }, joined);
     this.cache?.store(subjectIds, snapshot);
     return snapshot;
   }

@@ -14,6 +14,8 @@ export interface Partner {
   status: PartnerStatus;
   /** RFC 9449: `required` refuses token requests without a DPoP proof; `optional` binds a token only when one is sent. */
   dpop: DpopMode;
+  /** Only operations registered for it (by hash) are run; any other document is refused. */
+  trustedDocumentsOnly: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -24,7 +26,9 @@ export type DpopMode = (typeof DPOP_MODES)[number];
 export type NewPartner = Pick<Partner, 'id' | 'name' | 'industry' | 'scopes' | 'purposes' | 'jwks'> &
   Partial<Pick<Partner, 'contact' | 'redirectUris' | 'dpop'>>;
 
-export type PartnerChanges = Partial<Pick<Partner, 'scopes' | 'purposes' | 'jwks' | 'redirectUris' | 'status' | 'name' | 'contact' | 'dpop'>>;
+export type PartnerChanges = Partial<
+  Pick<Partner, 'scopes' | 'purposes' | 'jwks' | 'redirectUris' | 'status' | 'name' | 'contact' | 'dpop' | 'trustedDocumentsOnly'>
+>;
 
 interface PartnerRow {
   id: string;
@@ -37,6 +41,7 @@ interface PartnerRow {
   redirect_uris: string[];
   status: PartnerStatus;
   dpop: DpopMode;
+  trusted_documents_only: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -52,6 +57,7 @@ const fromRow = (r: PartnerRow): Partner => ({
   redirectUris: r.redirect_uris,
   status: r.status,
   dpop: r.dpop,
+  trustedDocumentsOnly: r.trusted_documents_only,
   createdAt: new Date(r.created_at),
   updatedAt: new Date(r.updated_at),
 });
@@ -125,6 +131,7 @@ export async function updatePartner(db: Sql, id: string, changes: PartnerChanges
     name: 'name',
     contact: 'contact',
     dpop: 'dpop',
+    trustedDocumentsOnly: 'trusted_documents_only',
   };
   const sets: string[] = [];
   const params: unknown[] = [id, now];

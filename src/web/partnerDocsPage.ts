@@ -20,6 +20,9 @@ export function registerPartnerDocsPage(app: FastifyInstance, { services }: WebD
       nav: pageNav(request, lang),
       body: html`<h1>Connecting as a partner</h1>
         <ol>
+          <li>Generate a typed client from the partner schema at <code>${issuer}/schema/partner.graphql</code>; each field names the
+            category it needs with <code>@category</code>. The <a href="/catalogue">catalogue</a> (<code>${issuer}/catalogue.json</code>)
+            says what each category reveals and which purposes exist.</li>
           <li>Discover the authorization server at <code>${issuer}/.well-known/oauth-authorization-server</code> (RFC 8414) and the
             resource at <code>${issuer}/.well-known/oauth-protected-resource</code> (RFC 9728).</li>
           <li>Get an access token at <code>${issuer}/oauth/token</code> with <code>grant_type=client_credentials</code> and
@@ -28,6 +31,10 @@ export function registerPartnerDocsPage(app: FastifyInstance, { services }: WebD
             copy of it is useless to anyone else. Partners registered with DPoP required get no token without one.</li>
           <li>Call <code>${issuer}/graphql</code> with <code>Authorization: DPoP &lt;token&gt;</code> and a fresh <code>DPoP</code> proof,
             naming a purpose with every query. A refusal carries a <code>WWW-Authenticate</code> challenge that says why.</li>
+          <li>Send your operations by id: <code>{"documentId": "sha256:&lt;hex&gt;", "variables": {...}}</code>, the hashes GraphQL Code
+            Generator's client preset writes with <code>persistedDocuments: true</code>. Give its <code>persisted-documents.json</code> to
+            the gateway's operator; once your client is marked trusted-documents-only, nothing else runs (<code>DOCUMENT_NOT_TRUSTED</code>),
+            so a stolen token can only repeat your own operations.</li>
         </ol>
         <p>Public keys of this gateway (tokens, consent receipts, audit checkpoints): <code>${issuer}/.well-known/jwks.json</code>.</p>`,
     });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerCataloguePages } from './cataloguePages.js';
 import { registerCompliancePages } from './compliancePages.js';
 import { registerConsentPages } from './consentPages.js';
 import { registerDemoCallback } from './demoCallback.js';
@@ -13,7 +14,7 @@ import type { WebDeps } from './webDeps.js';
 /**
  * Every server-rendered page, registered here and only here: sign-in (a
  * pasted token or an OpenID provider), consent approval, "my data",
- * compliance, the partners' guide and the demo callback. They share one
+ * compliance, the partners' guide, the catalogue and the demo callback. They share one
  * encapsulated context whose preamble hook settles language and session
  * before any handler runs.
  */
@@ -28,6 +29,7 @@ export async function registerWebRoutes(app: FastifyInstance, deps: WebDeps): Pr
     registerMyRecordPages(pages, deps);
     registerCompliancePages(pages, deps);
     registerPartnerDocsPage(pages, deps);
+    registerCataloguePages(pages, deps);
     registerDemoCallback(pages, deps);
   });
 }

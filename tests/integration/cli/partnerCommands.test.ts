@@ -42,6 +42,7 @@ describe('consentry partner create / update', () => {
         redirectUris: ['https://acme.example/cb', 'http://localhost:3000/cb'],
         status: 'active',
         dpop: 'optional',
+        trustedDocumentsOnly: false,
         kids: ['k1'],
       });
       const id: string = summary.clientId;

@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_QUERY_LIMITS, documentLimitProblem } from '../../../src/gateway/queryLimits.js';
 
@@ -29,6 +30,12 @@ describe('documentLimitProblem', () => {
       'one field repeated in a selection set',
       `{ subject(id: "s1", purpose: "p") { ${'score { band } '.repeat(4)} } }`,
       'A field or fragment may appear at most 3 times in one selection set, found 4.',
+    ],
+    ['the standard introspection query (ofType chains do not fan out)', getIntrospectionQuery({ descriptions: true, specifiedByUrl: true }), undefined],
+    [
+      'introspection that fans out is still bounded',
+      '{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }',
+      'Query depth limit of 8 exceeded, found 10.',
     ],
     ['more tokens than the limit', `{ ${'__typename '.repeat(DEFAULT_QUERY_LIMITS.maxTokens)} }`, 'Token limit of 5000 exceeded.'],
     ['a syntax error is left to Apollo', '{ subject(', undefined],
