@@ -99,7 +99,7 @@ describe('the published partner schema and introspection per role', () => {
     });
     expect(officer.types).not.toContain('ScoreSummary');
     const both = rootFields((await ask(['subject', 'compliance'])).body);
-    expect(both.query).toEqual(['auditCheckpoints', 'auditEvents', 'auditIntegrity', 'consentRequest', 'consents', 'myAccessLog', 'myConsents', 'partnerReport']);
+    expect(both.query).toEqual(['auditCheckpoints', 'auditEvents', 'auditIntegrity', 'consentRequest', 'consents', 'myAccessLog', 'myConsents', 'myRecord', 'partnerReport']);
     // Operators have mutations only, and a schema needs a query type: nothing to show.
     const admin = await ask(['admin']);
     expect(admin.body.errors?.map((e: any) => e.extensions.code)).toEqual(['FORBIDDEN']);
