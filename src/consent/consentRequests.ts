@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadUserInputError, NotFoundError, PartnerSuspendedError } from '../errors.js';
 import { expireConsentRequest, findConsentRequest, insertConsentRequest, type ConsentRequestRecord } from '../store/consentRequests.js';
+import { findConsent, type ConsentRecord } from '../store/consents.js';
 import { checkConsentTerms } from './consentTerms.js';
 
 export type { ConsentRequestRecord };
@@ -22,6 +23,11 @@ export interface ConsentRequestInput {
 export type ConsentRequestViewer = { partnerId: string } | { subjectId: string };
 
 export const approvalUrl = (issuer: string, requestId: string): string => `${issuer}/consent/${requestId}`;
+
+/** The consent an approved request produced, if any. */
+export async function consentOfRequest(deps: Pick<ConsentDeps, 'db'>, request: ConsentRequestRecord): Promise<ConsentRecord | undefined> {
+  return request.consentId ? findConsent(deps.db, request.consentId) : undefined;
+}
 
 /**
  * A partner asks a subject for consent. Nothing here looks the subject up:

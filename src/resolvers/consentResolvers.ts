@@ -1,6 +1,14 @@
 import { approveConsentRequest } from '../consent/approveConsentRequest.js';
 import { subjectAccessLog } from '../consent/accessLog.js';
-import { approvalUrl, readConsentRequest, requestConsent, type ConsentRequestViewer } from '../consent/consentRequests.js';
+import {
+  approvalUrl,
+  consentOfRequest,
+  readConsentRequest,
+  requestConsent,
+  type ConsentRequestRecord,
+  type ConsentRequestViewer,
+} from '../consent/consentRequests.js';
+import type { ConsentRecord } from '../consent/subjectConsents.js';
 import { consentDepsOf } from '../consent/consentDeps.js';
 import { declineConsentRequest } from '../consent/declineConsentRequest.js';
 import type { ConsentDeps } from '../consent/grantConsent.js';
@@ -10,8 +18,6 @@ import { ForbiddenError, PartnerSuspendedError, UnauthenticatedError } from '../
 import type { GatewayContext } from '../gateway/context.js';
 import { toGraphQLError } from '../gateway/toGraphQLError.js';
 import type { Consent, ConsentRequest, Resolvers } from '../schema/generated/types.js';
-import type { ConsentRequestRecord } from '../store/consentRequests.js';
-import { findConsent, type ConsentRecord } from '../store/consents.js';
 
 /**
  * The consent lifecycle over GraphQL: partners ask, subjects answer, revoke
@@ -90,7 +96,7 @@ function consentView(ctx: GatewayContext, c: ConsentRecord): Consent {
 }
 
 async function requestView(ctx: GatewayContext, r: ConsentRequestRecord): Promise<ConsentRequest> {
-  const consent = r.consentId ? await findConsent(ctx.services.db, r.consentId) : undefined;
+  const consent = await consentOfRequest(ctx.services, r);
   return {
     id: r.id,
     status: r.status,
