@@ -28,19 +28,10 @@ export class AccessAppendCheck1764000000070 implements MigrationInterface {
       LANGUAGE plpgsql AS $$
       #variable_conflict use_column
       DECLARE
-        head_seq bigint;
-        head_hash text;
-        e jsonb;
         stale int[];
-        n int := 0;
-        ords int[] := '{}';
-        reqs int[] := '{}';
-        seqs bigint[] := '{}';
-        prevs text[] := '{}';
-        hashes text[] := '{}';
-        next_hash text;
+        placed jsonb;
       BEGIN
-        SELECT h.seq, h.hash INTO head_seq, head_hash FROM audit_head h WHERE h.id = 1 FOR UPDATE;
+        PERFORM 1 FROM audit_head h WHERE h.id = 1 FOR UPDATE;
         -- A new statement, so a new snapshot: it sees every change committed before the lock was granted.
         SELECT COALESCE(array_agg(c.req), '{}') INTO stale
         FROM jsonb_to_recordset(checks) AS c(req int, partner_id text, status text, scopes jsonb, purposes jsonb, subjects jsonb,
@@ -65,32 +56,15 @@ export class AccessAppendCheck1764000000070 implements MigrationInterface {
                         FROM subjects sj LEFT JOIN score_summaries ss ON ss.subject_id = sj.id
                         WHERE sj.id = s.id))
                    OR s."keyStamp" IS DISTINCT FROM (SELECT k.xmin::text FROM subject_keys k WHERE k.subject_id = s.id));
-        FOR e IN SELECT value FROM jsonb_array_elements(events) LOOP
-          n := n + 1;
-          CONTINUE WHEN (e->>'req')::int = ANY (stale);
-          head_seq := head_seq + 1;
-          next_hash := encode(sha256(convert_to(
-            (e->>'before') || to_json(head_hash)::text || (e->>'between') || to_json(head_seq::text)::text || (e->>'after'),
-            'UTF8')), 'hex');
-          ords := ords || n;
-          reqs := reqs || (e->>'req')::int;
-          seqs := seqs || head_seq;
-          prevs := prevs || head_hash;
-          hashes := hashes || next_hash;
-          head_hash := next_hash;
-        END LOOP;
-        IF cardinality(seqs) > 0 THEN
-          INSERT INTO audit_events (seq, at, kind, actor_type, actor_id, partner_id, subject_id, purpose, request_id,
-                                    released, denied, consent_ids, details, prev_hash, hash)
-          SELECT l.seq, (x.e->>'at')::timestamptz, x.e->>'kind', x.e->>'actorType', x.e->>'actorId', x.e->>'partnerId',
-                 x.e->>'subjectId', x.e->>'purpose', x.e->>'requestId', x.e->'released', x.e->'denied', x.e->'consentIds',
-                 x.e->'details', l.prev, l.hash
-          FROM jsonb_array_elements(events) WITH ORDINALITY AS x(e, n)
-          JOIN unnest(ords, seqs, prevs, hashes) AS l(n, seq, prev, hash) ON l.n = x.n;
-          UPDATE audit_head SET seq = head_seq, hash = head_hash WHERE id = 1;
-        END IF;
-        RETURN QUERY SELECT * FROM unnest(reqs, seqs, prevs, hashes)
-                     UNION ALL SELECT s, NULL::bigint, NULL::text, NULL::text FROM unnest(stale) AS s;
+        SELECT COALESCE(jsonb_agg(x.e ORDER BY x.n), '[]') INTO placed
+        FROM jsonb_array_elements(events) WITH ORDINALITY AS x(e, n)
+        WHERE NOT (x.e->>'req')::int = ANY (stale);
+        -- The sequencer places the rest (the lock is already this transaction's) and returns them in order.
+        RETURN QUERY
+          SELECT (p.e->>'req')::int, a.seq, a.prev_hash, a.hash
+          FROM jsonb_array_elements(placed) WITH ORDINALITY AS p(e, n)
+          JOIN (SELECT s.*, row_number() OVER (ORDER BY s.seq) AS n FROM audit_append(placed) AS s) a ON a.n = p.n
+          UNION ALL SELECT s, NULL::bigint, NULL::text, NULL::text FROM unnest(stale) AS s;
       END
       $$`);
   }

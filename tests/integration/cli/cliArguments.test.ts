@@ -106,7 +106,7 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
     const r = await runCli(['partner', 'update', 'p_any'], store.env);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'error: nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate\n',
+      'error: nothing to change: give at least one of --name, --contact, --scopes, --purposes, --jwks, --redirect-uris, --dpop, --suspend, --activate, --trusted-documents-only, --allow-any-documents\n',
     );
   });
 
