@@ -176,7 +176,7 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     for (let n = batch[from]!.events.length; to < batch.length && n + batch[to]!.events.length <= APPEND_CHUNK; to++) n += batch[to]!.events.length;
     const part = batch.slice(from, to);
     const unplaced = part.map((b) => b.events);
-    const payload = unplaced.flatMap((events, req) => events.map(({ event, parts }) => ({ ...event, ...parts, req })));
+    const payload = unplaced.flatMap((events, req) => events.map((e) => sequencerInput(e, req)));
     const checks = part.flatMap(({ check }, req) =>
       check
         ? [
@@ -207,7 +207,7 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
       const rows = byReq.get(req) ?? [];
       if (rows.length === 1 && rows[0]!.seq === null) return results.push(STALE);
       if (rows.length !== events.length) throw new Error(`the sequencer placed ${rows.length} of ${events.length} events`);
-      results.push(events.map(({ event }, k) => ({ ...event, seq: rows[k]!.seq!, prevHash: rows[k]!.prev_hash!, hash: rows[k]!.hash! })));
+      results.push(events.map(({ event }, k) => placedEvent(event, rows[k]!)));
     });
     from = to;
   }
@@ -219,13 +219,61 @@ async function appendEvents(sql: Sql, inputs: PreparedEvent[]): Promise<AuditEve
   const stored: AuditEvent[] = [];
   for (let i = 0; i < inputs.length; i += APPEND_CHUNK) {
     const chunk = inputs.slice(i, i + APPEND_CHUNK);
-    const payload = chunk.map(({ event, parts }) => ({ ...event, ...parts }));
+    const payload = chunk.map((e) => sequencerInput(e));
     const placed = await sql.query<{ seq: string; prev_hash: string; hash: string }>(
       'SELECT seq::text AS seq, prev_hash, hash FROM audit_append($1::jsonb)',
       [JSON.stringify(payload)],
     );
     if (placed.length !== chunk.length) throw new Error(`the sequencer placed ${placed.length} of ${chunk.length} events`);
-    chunk.forEach(({ event }, k) => stored.push({ ...event, seq: placed[k]!.seq, prevHash: placed[k]!.prev_hash, hash: placed[k]!.hash }));
+    chunk.forEach(({ event }, k) => stored.push(placedEvent(event, placed[k]!)));
   }
   return stored;
+}
+
+/**
+ * One event as the sequencer reads it: its columns and its canonical parts
+ * (and, for a checked append, the index of its request). Written out member
+ * by member: a spread of two objects per event was a measurable share of a
+ * batch request's CPU.
+ */
+function sequencerInput({ event: e, parts: p }: PreparedEvent, req?: number) {
+  return {
+    at: e.at,
+    kind: e.kind,
+    actorType: e.actorType,
+    actorId: e.actorId,
+    partnerId: e.partnerId,
+    subjectId: e.subjectId,
+    purpose: e.purpose,
+    requestId: e.requestId,
+    released: e.released,
+    denied: e.denied,
+    consentIds: e.consentIds,
+    details: e.details,
+    before: p.before,
+    between: p.between,
+    after: p.after,
+    req,
+  };
+}
+
+/** An event as stored: its content and the place the sequencer gave it. */
+function placedEvent(e: PreparedEvent['event'], placed: { seq: string | null; prev_hash: string | null; hash: string | null }): AuditEvent {
+  return {
+    seq: placed.seq!,
+    at: e.at,
+    kind: e.kind,
+    actorType: e.actorType,
+    actorId: e.actorId,
+    partnerId: e.partnerId,
+    subjectId: e.subjectId,
+    purpose: e.purpose,
+    requestId: e.requestId,
+    released: e.released,
+    denied: e.denied,
+    consentIds: e.consentIds,
+    details: e.details,
+    prevHash: placed.prev_hash!,
+    hash: placed.hash!,
+  };
 }
