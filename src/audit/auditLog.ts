@@ -176,7 +176,7 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     for (let n = batch[from]!.events.length; to < batch.length && n + batch[to]!.events.length <= APPEND_CHUNK; to++) n += batch[to]!.events.length;
     const part = batch.slice(from, to);
     const unplaced = part.map((b) => b.events);
-    const payload = unplaced.flatMap((events, req) => events.map((e) => sequencerInput(e, req)));
+    const payload = sequencerInput(unplaced, true);
     const checks = part.flatMap(({ check }, req) =>
       check
         ? [
@@ -195,7 +195,7 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
     );
     const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
       'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',
-      [JSON.stringify(payload), JSON.stringify(checks)],
+      [payload, JSON.stringify(checks)],
     );
     const byReq = new Map<number, typeof placed>();
     for (const row of placed) {
@@ -219,10 +219,10 @@ async function appendEvents(sql: Sql, inputs: PreparedEvent[]): Promise<AuditEve
   const stored: AuditEvent[] = [];
   for (let i = 0; i < inputs.length; i += APPEND_CHUNK) {
     const chunk = inputs.slice(i, i + APPEND_CHUNK);
-    const payload = chunk.map((e) => sequencerInput(e));
+    const payload = sequencerInput([chunk], false);
     const placed = await sql.query<{ seq: string; prev_hash: string; hash: string }>(
       'SELECT seq::text AS seq, prev_hash, hash FROM audit_append($1::jsonb)',
-      [JSON.stringify(payload)],
+      [payload],
     );
     if (placed.length !== chunk.length) throw new Error(`the sequencer placed ${placed.length} of ${chunk.length} events`);
     chunk.forEach(({ event }, k) => stored.push(placedEvent(event, placed[k]!)));
@@ -231,30 +231,23 @@ async function appendEvents(sql: Sql, inputs: PreparedEvent[]): Promise<AuditEve
 }
 
 /**
- * One event as the sequencer reads it: its columns and its canonical parts
- * (and, for a checked append, the index of its request). Written out member
- * by member: a spread of two objects per event was a measurable share of a
- * batch request's CPU.
+ * The sequencer's input, as JSON: each event's own members (its columns),
+ * its canonical parts and, when `numbered`, the index of its request (a
+ * checked append places or refuses each request's events together).
+ * Written as each event's JSON with the rest appended, not by copying every
+ * event into a new object: that copy was a measurable share of a batch
+ * request's CPU.
  */
-function sequencerInput({ event: e, parts: p }: PreparedEvent, req?: number) {
-  return {
-    at: e.at,
-    kind: e.kind,
-    actorType: e.actorType,
-    actorId: e.actorId,
-    partnerId: e.partnerId,
-    subjectId: e.subjectId,
-    purpose: e.purpose,
-    requestId: e.requestId,
-    released: e.released,
-    denied: e.denied,
-    consentIds: e.consentIds,
-    details: e.details,
-    before: p.before,
-    between: p.between,
-    after: p.after,
-    req,
-  };
+function sequencerInput(requests: readonly (readonly PreparedEvent[])[], numbered: boolean): string {
+  const str = JSON.stringify;
+  const each = requests.flatMap((events, req) =>
+    events.map(({ event, parts }) => {
+      const columns = str(event);
+      const numberOf = numbered ? `,"req":${req}` : '';
+      return `${columns.slice(0, -1)},"before":${str(parts.before)},"between":${str(parts.between)},"after":${str(parts.after)}${numberOf}}`;
+    }),
+  );
+  return `[${each.join(',')}]`;
 }
 
 /** An event as stored: its content and the place the sequencer gave it. */
