@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { COUNTED_REFUSALS, outcomeOfStatus } from '../metrics.js';
 import type { Services } from '../services.js';
-import { SpanKind, traceIdOf, type RequestTelemetry } from '../tracing.js';
+import { SpanKind, spanTime, traceIdOf, type RequestTelemetry } from '../tracing.js';
 
 const telemetryByRequest = new WeakMap<FastifyRequest, RequestTelemetry>();
 
@@ -38,6 +38,7 @@ export function registerRequestTelemetry(app: FastifyInstance, services: Service
       {
         kind: SpanKind.SERVER,
         attributes: { 'http.request.method': request.method, 'http.route': route, 'consentry.request_id': request.id },
+        startTime: spanTime(),
       },
       callerContext,
     );
@@ -54,7 +55,7 @@ export function registerRequestTelemetry(app: FastifyInstance, services: Service
     span?.setAttribute('http.response.status_code', status);
     if (telemetry.partnerId) span?.setAttribute('consentry.partner.id', telemetry.partnerId);
     if (status >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
-    span?.end();
+    span?.end(spanTime());
 
     if (COUNTED_REFUSALS.has(status)) metrics.refusals.inc({ status: String(status), route });
     if (route === '/graphql') {

@@ -4,6 +4,7 @@ import { isCompositeType, type GraphQLResolveInfo } from 'graphql';
 import type { Services } from '../../services.js';
 import type { GatewayContext } from '../context.js';
 import { isExpectedError } from '../formatError.js';
+import { spanTime } from '../../tracing.js';
 
 /**
  * Field spans per request, at most: a 1,000-subject batch resolves tens of
@@ -44,10 +45,13 @@ export function requestObservabilityPlugin(services: Services): ApolloServerPlug
               if (++spans > MAX_RESOLVER_SPANS) return;
               const span = tracing.tracer.startSpan(
                 `resolve ${info.parentType.name}.${info.fieldName}`,
-                { attributes: { 'graphql.field.name': info.fieldName, 'graphql.field.type': info.parentType.name, 'graphql.field.path': pathOf(info) } },
+                {
+                  attributes: { 'graphql.field.name': info.fieldName, 'graphql.field.type': info.parentType.name, 'graphql.field.path': pathOf(info) },
+                  startTime: spanTime(),
+                },
                 telemetry.traceContext,
               );
-              return () => span.end();
+              return () => span.end(spanTime());
             },
             async executionDidEnd() {
               if (spans > MAX_RESOLVER_SPANS) requestSpan?.setAttribute('consentry.resolver_spans_dropped', spans - MAX_RESOLVER_SPANS);
