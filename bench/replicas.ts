@@ -3,8 +3,10 @@
  * processes on one PostgreSQL database, with the same total client
  * concurrency split across them and consent writes running alongside (grants
  * and revocations that append to the audit chain inside their transactions,
- * as another writer). Reports total throughput, p99, 503s, and audit append
- * statements sent per append committed, side by side in one run.
+ * as another writer). Reports total throughput, p99, 503s, audit append
+ * statements sent per append committed, and where the CPU went (the gateways,
+ * PostgreSQL, this process: load generator and consent writer, and the
+ * machine's idle share), side by side in one run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { upsertScoreSummaries } from '../src/store/scoreSummaries.js';
 import { clientAssertion, createTestPartner, requestToken } from '../tests/fixtures/gateway.js';
 import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
+import { cpuSeconds, machineCpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { benchSubjects } from './data.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -92,6 +95,7 @@ async function main() {
           }
         })();
         const perReplica = Math.max(1, Math.round(CONNECTIONS / count));
+        const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
         const results = await Promise.all(
           urls.map((u) =>
             autocannon({
@@ -104,6 +108,12 @@ async function main() {
             }),
           ),
         );
+        const gatewaysCpu = replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways;
+        const postgresCpu = postgresCpuSeconds() - cpu0.postgres;
+        const benchUsage = process.cpuUsage(cpu0.bench);
+        const benchCpu = (benchUsage.user + benchUsage.system) / 1e6;
+        const machine = machineCpuSeconds();
+        const idleShare = (machine.idle - cpu0.machine.idle) / (machine.idle - cpu0.machine.idle + machine.busy - cpu0.machine.busy);
         writing = false;
         await writer;
         const after = await Promise.all(urls.map(appendCounts));
@@ -119,6 +129,10 @@ async function main() {
           'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
           'consent writes': consentWrites,
           'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
+          'gateways CPU ms/req': +((gatewaysCpu / total) * 1000).toFixed(3),
+          'PostgreSQL CPU ms/req': +((postgresCpu / total) * 1000).toFixed(3),
+          'load + writer CPU ms/req': +((benchCpu / total) * 1000).toFixed(3),
+          'machine idle': `${(idleShare * 100).toFixed(0)} %`,
         });
         process.stdout.write(`${count} replica(s): done\n`);
       } finally {

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -16,6 +16,7 @@ import { createTestPartner, partnerToken } from '../tests/fixtures/gateway.js';
 import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { UPSTREAM_TOKEN } from '../tests/fixtures/upstreamScoreService.js';
+import { cpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 import { startOtlpSink } from './otlpSink.js';
 
@@ -76,37 +77,6 @@ function start(args: string[], env: Record<string, string>, readyText: string, n
     });
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
-}
-
-/** CPU seconds (user + system) a process has used: steadier than wall time on a busy machine. */
-function cpuSecondsOf(pid: number | string): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0; // the process ended between listing and reading
-  }
-}
-
-function cpuSeconds(child: ChildProcess): number {
-  return cpuSecondsOf(child.pid!);
-}
-
-/**
- * CPU seconds used so far by the local PostgreSQL server's processes (0 when
- * it runs elsewhere). It shares the machine's cores with the gateway, so it
- * belongs in the cost of a request.
- */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSecondsOf(pid);
-    } catch {
-      // gone already
-    }
-  }
-  return total;
 }
 
 let scrapes = 0;

@@ -7,6 +7,7 @@ import { AuditAppendSequencer1764000000040 } from './1764000000040-AuditAppendSe
 import { PartnerTrustedDocuments1764000000050 } from './1764000000050-PartnerTrustedDocuments.js';
 import { SubjectPseudonyms1764000000060 } from './1764000000060-SubjectPseudonyms.js';
 import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendCheck.js';
+import { FactChanges1764000000080 } from './1764000000080-FactChanges.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   PartnerTrustedDocuments1764000000050,
   SubjectPseudonyms1764000000060,
   AccessAppendCheck1764000000070,
+  FactChanges1764000000080,
 ];

@@ -26,6 +26,12 @@ export class StaleFactsError extends Error {
   }
 }
 
+/** Events as stored; for a checked append, also the transaction id as of which its facts were found current. */
+export interface CheckedAppend {
+  events: AuditEvent[];
+  basis: bigint | null;
+}
+
 interface GroupAppend {
   events: PreparedEvent[];
   /** For decisions: the facts they were made from, checked in the append's statement. */
@@ -44,7 +50,7 @@ interface GroupAppend {
  * one statement (group commit), so one commit serves many requests.
  */
 export class AuditLog {
-  private readonly appends = new Coalescer<GroupAppend, AuditEvent[] | typeof STALE>((batch) => this.commitGroup(batch));
+  private readonly appends = new Coalescer<GroupAppend, CheckedAppend | typeof STALE>((batch) => this.commitGroup(batch));
   private listeners: AppendListener[] = [];
   /** When appends started failing (and have not succeeded since); what readiness reports. */
   private failingSince?: Date;
@@ -59,12 +65,23 @@ export class AuditLog {
 
   /**
    * Appends and durably commits; resolves with the stored events, rejects with AuditUnavailableError.
-   * With `check`, the events are placed only if the facts they were decided from are still current,
-   * and the append rejects with StaleFactsError otherwise.
    * `joined` learns how many appends share the group commit (tracing).
    */
-  append(events: AuditEventInput[], joined?: GroupListener, check?: FactsCheck): Promise<AuditEvent[]> {
-    if (events.length === 0) return Promise.resolve([]);
+  async append(events: AuditEventInput[], joined?: GroupListener): Promise<AuditEvent[]> {
+    if (events.length === 0) return [];
+    return (await this.submit(events, joined)).events;
+  }
+
+  /**
+   * Appends the events recording decisions only if the facts they were decided from (`check`) are still
+   * current, and rejects with StaleFactsError otherwise (AuditUnavailableError on failure). Resolves with
+   * the stored events and the transaction id as of which the append found the facts current.
+   */
+  appendDecisions(events: AuditEventInput[], check: FactsCheck, joined?: GroupListener): Promise<CheckedAppend> {
+    return this.submit(events, joined, check);
+  }
+
+  private submit(events: AuditEventInput[], joined?: GroupListener, check?: FactsCheck): Promise<CheckedAppend> {
     const prepared = events.map(prepareEvent);
     // Checked before the group commit: one caller's oversized event must not fail the others' statement.
     const problem = prepared.map(oversizedEventProblem).find(Boolean);
@@ -149,19 +166,19 @@ export class AuditLog {
   }
 
   /** One group of concurrent appends: one statement, then each caller gets its own events back (or learns its facts changed). */
-  private async commitGroup(batch: GroupAppend[]): Promise<(AuditEvent[] | typeof STALE)[]> {
+  private async commitGroup(batch: GroupAppend[]): Promise<(CheckedAppend | typeof STALE)[]> {
     this.counts.attempts++;
     const results = batch.some((b) => b.check) ? await appendChecked(this.db, batch) : await appendUnchecked(this.db, batch);
     this.counts.committed++;
-    this.committed(results.flatMap((r) => (r === STALE ? [] : r)));
+    this.committed(results.flatMap((r) => (r === STALE ? [] : r.events)));
     return results;
   }
 }
 
-async function appendUnchecked(sql: Sql, batch: GroupAppend[]): Promise<AuditEvent[][]> {
+async function appendUnchecked(sql: Sql, batch: GroupAppend[]): Promise<CheckedAppend[]> {
   const stored = await appendEvents(sql, batch.flatMap((b) => b.events));
   let offset = 0;
-  return batch.map((b) => stored.slice(offset, (offset += b.events.length)));
+  return batch.map((b) => ({ events: stored.slice(offset, (offset += b.events.length)), basis: null }));
 }
 
 /**
@@ -169,8 +186,8 @@ async function appendUnchecked(sql: Sql, batch: GroupAppend[]): Promise<AuditEve
  * events (whole requests each): every request's events are placed, or, if its
  * facts changed, none of them.
  */
-async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEvent[] | typeof STALE)[]> {
-  const results: (AuditEvent[] | typeof STALE)[] = [];
+async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(CheckedAppend | typeof STALE)[]> {
+  const results: (CheckedAppend | typeof STALE)[] = [];
   for (let from = 0; from < batch.length; ) {
     let to = from + 1;
     for (let n = batch[from]!.events.length; to < batch.length && n + batch[to]!.events.length <= APPEND_CHUNK; to++) n += batch[to]!.events.length;
@@ -187,27 +204,27 @@ async function appendChecked(sql: Sql, batch: GroupAppend[]): Promise<(AuditEven
               scopes: check.scopes,
               purposes: check.purposes,
               subjects: check.subjects,
+              basis: check.basis,
               trustedDocumentsOnly: check.trustedDocumentsOnly,
               documentHash: check.documentHash,
             },
           ]
         : [],
     );
-    const placed = await sql.query<{ req: number; seq: string | null; prev_hash: string | null; hash: string | null }>(
-      'SELECT req, seq::text AS seq, prev_hash, hash FROM audit_append_checked($1::jsonb, $2::jsonb)',
+    const rows = await sql.query<{ req: number | null; seq: string | null; prev_hash: string | null; hash: string | null; basis: string }>(
+      'SELECT req, seq::text AS seq, prev_hash, hash, basis FROM audit_append_checked($1::jsonb, $2::jsonb)',
       [payload, JSON.stringify(checks)],
     );
-    const byReq = new Map<number, typeof placed>();
-    for (const row of placed) {
-      const rows = byReq.get(row.req);
-      if (rows) rows.push(row);
-      else byReq.set(row.req, [row]);
-    }
+    // Placed rows carry no request: in seq order they are the events of the requests not named stale, in order.
+    const stale = new Set(rows.flatMap((r) => (r.seq === null ? [r.req] : [])));
+    const placed = rows.filter((r) => r.seq !== null).sort((a, b) => (BigInt(a.seq!) < BigInt(b.seq!) ? -1 : 1));
+    const expected = unplaced.reduce((n, events, req) => (stale.has(req) ? n : n + events.length), 0);
+    if (placed.length !== expected) throw new Error(`the sequencer placed ${placed.length} of ${expected} events`);
+    const basis = rows.length ? BigInt(rows[0]!.basis) : null;
+    let next = 0;
     unplaced.forEach((events, req) => {
-      const rows = byReq.get(req) ?? [];
-      if (rows.length === 1 && rows[0]!.seq === null) return results.push(STALE);
-      if (rows.length !== events.length) throw new Error(`the sequencer placed ${rows.length} of ${events.length} events`);
-      results.push(events.map(({ event }, k) => placedEvent(event, rows[k]!)));
+      if (stale.has(req)) return results.push(STALE);
+      results.push({ events: events.map(({ event }) => placedEvent(event, placed[next++]!)), basis: part[req]!.check ? basis : null });
     });
     from = to;
   }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Sql } from '../store/database.js';
 import { readPseudonymSettings, readSubjectKeys } from '../store/subjectKeys.js';
 
@@ -29,6 +30,15 @@ export interface SubjectEventIds {
  * per-subject keys come with whatever statement already reads the subject.
  */
 export class SubjectPseudonyms {
+  /**
+   * Pseudonyms already computed on the request path, one HMAC per subject key
+   * rather than per event: by the key row as read (a new key is a new object,
+   * and a dropped one is collected), and, for ids without a key, by id under
+   * the gateway-wide key (bounded).
+   */
+  private readonly underOwnKey = new WeakMap<{ key: string }, string>();
+  private readonly underGatewayKey = new LRUCache<string, string>({ max: 10_000 });
+
   private constructor(
     private readonly gatewayKey: string,
     readonly plainIdsThroughSeq: string,
@@ -52,10 +62,15 @@ export class SubjectPseudonyms {
    * events name the subject.
    */
   forRequest(subjectKeys: ReadonlyMap<string, { key: string }>): (subjectId: string) => string {
-    const known = new Map<string, string>();
     return (subjectId) => {
-      let pseudonym = known.get(subjectId);
-      if (pseudonym === undefined) known.set(subjectId, (pseudonym = this.of(subjectId, subjectKeys.get(subjectId)?.key)));
+      const own = subjectKeys.get(subjectId);
+      if (own) {
+        let pseudonym = this.underOwnKey.get(own);
+        if (pseudonym === undefined) this.underOwnKey.set(own, (pseudonym = subjectPseudonym(own.key, subjectId, SUBJECT_PSEUDONYM_PREFIX)));
+        return pseudonym;
+      }
+      let pseudonym = this.underGatewayKey.get(subjectId);
+      if (pseudonym === undefined) this.underGatewayKey.set(subjectId, (pseudonym = this.gatewayPseudonym(subjectId)));
       return pseudonym;
     };
   }

@@ -90,7 +90,9 @@ export function releaseStep(services: Services, policy: SchemaPolicy, documents?
       try {
         const pseudonymOf = services.pseudonyms.forRequest(facts.subjectKeys);
         const check = (expired: ReadonlySet<string>) => factsCheck(facts, subjectIds, expired, documentCheck);
-        await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymOf, check);
+        const confirmed = await record(services, principal.partnerId, requestId, telemetry, decision, now, pseudonymOf, check);
+        // Facts the append found current need no per-subject comparison next time (see FactsCheck.basis).
+        if (confirmed !== null) facts.confirm?.(confirmed);
         break;
       } catch (err) {
         if (!(err instanceof StaleFactsError)) throw err;
@@ -136,7 +138,10 @@ async function readSnapshot(
 /**
  * One access event per (subject, purpose), durably committed before anything
  * is released, and only if the facts the decision was made from (`check`,
- * given the consents whose expiry this records) are still current.
+ * given the consents whose expiry this records) are still current. Returns
+ * the transaction id as of which the facts were found current, or null when
+ * the request changed them itself (it recorded expiries) or asked for no
+ * subject.
  */
 async function record(
   services: Services,
@@ -147,7 +152,7 @@ async function record(
   now: Date,
   pseudonymOf: (subjectId: string) => string,
   check: (expired: ReadonlySet<string>) => FactsCheck,
-): Promise<void> {
+): Promise<bigint | null> {
   const decisions = decision.bySubjectPurpose;
   const expired = [...new Set(decisions.flatMap((d) => d.expiredConsentIds))];
   if (expired.length) {
@@ -173,14 +178,18 @@ async function record(
   }));
   const { tracing, metrics } = services;
   const started = performance.now();
+  let confirmed: bigint | null = null;
   try {
-    await tracing.inSpan(
-      telemetry.traceContext,
-      'consentry.audit.append',
-      { 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT', 'consentry.audit.events': events.length },
-      (span) => services.auditLog.append(events, (group) => span.setAttribute('consentry.group.requests', group), check(new Set(expired))),
-      SpanKind.CLIENT,
-    );
+    if (events.length) {
+      const appended = await tracing.inSpan(
+        telemetry.traceContext,
+        'consentry.audit.append',
+        { 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT', 'consentry.audit.events': events.length },
+        (span) => services.auditLog.appendDecisions(events, check(new Set(expired)), (group) => span.setAttribute('consentry.group.requests', group)),
+        SpanKind.CLIENT,
+      );
+      if (!expired.length) confirmed = appended.basis;
+    }
   } catch (err) {
     if (events.length && !(err instanceof StaleFactsError)) metrics.auditAppendFailures.inc();
     throw err;
@@ -188,6 +197,7 @@ async function record(
     if (events.length) metrics.auditAppendDuration.observe((performance.now() - started) / 1000);
   }
   countDecisions(services, partnerId, decisions);
+  return confirmed;
 }
 
 function countDecisions(services: Services, partnerId: string, decisions: readonly ReleaseDecision[]): void {

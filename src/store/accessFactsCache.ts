@@ -7,6 +7,8 @@ interface SubjectFacts {
   record?: SubjectRecord;
   stamp?: string;
   key?: SubjectKey;
+  /** Current as of this transaction id (see AccessSnapshot.basis); raised when an append confirms these very facts. */
+  basis: bigint | null;
 }
 
 interface PartnerEntry {
@@ -40,19 +42,33 @@ export class AccessFactsCache {
     const consentingSubjects = new Map<string, SubjectRecord>();
     const recordStamps = new Map<string, string>();
     const subjectKeys = new Map<string, SubjectKey>();
+    const used: SubjectFacts[] = [];
+    let basis: bigint | null | undefined;
     for (const id of subjectIds) {
       const facts = entry.subjects.get(id);
       if (!facts) return this.miss();
+      used.push(facts);
       if (facts.consents.length) consentsBySubject.set(id, facts.consents);
       if (facts.record) consentingSubjects.set(id, facts.record);
       if (facts.stamp) recordStamps.set(id, facts.stamp);
       if (facts.key) subjectKeys.set(id, facts.key);
+      // The oldest basis holds for all of them.
+      if (basis === undefined || facts.basis === null || (basis !== null && facts.basis < basis)) basis = facts.basis;
     }
     // Most recently used last: eviction takes from the front.
     this.partners.delete(partnerId);
     this.partners.set(partnerId, entry);
     this.counts.hits++;
-    return { partner: entry.partner, consentsBySubject, consentingSubjects, recordStamps, subjectKeys, cached: true };
+    return {
+      partner: entry.partner,
+      consentsBySubject,
+      consentingSubjects,
+      recordStamps,
+      subjectKeys,
+      cached: true,
+      basis: basis ?? null,
+      confirm: confirming(used),
+    };
   }
 
   /** Keeps what a read found for `subjectIds` (a partner that does not exist is not kept). */
@@ -65,15 +81,20 @@ export class AccessFactsCache {
       entry.partner = partner;
     } else entry = { partner, subjects: new Map() };
     this.partners.set(partner.id, entry);
+    const stored: SubjectFacts[] = [];
     for (const id of subjectIds) {
       if (!entry.subjects.has(id)) this.size++;
-      entry.subjects.set(id, {
+      const facts: SubjectFacts = {
         consents: snapshot.consentsBySubject.get(id) ?? [],
         record: snapshot.consentingSubjects.get(id),
         stamp: snapshot.recordStamps.get(id),
         key: snapshot.subjectKeys.get(id),
-      });
+        basis: snapshot.basis,
+      };
+      entry.subjects.set(id, facts);
+      stored.push(facts);
     }
+    snapshot.confirm = confirming(stored);
     this.evict(partner.id);
   }
 
@@ -96,4 +117,15 @@ export class AccessFactsCache {
     this.counts.misses++;
     return undefined;
   }
+}
+
+/**
+ * Raises the basis of exactly these facts objects: a later read may have
+ * replaced some of them in the cache meanwhile, and what the append confirmed
+ * says nothing about facts it was not sent.
+ */
+function confirming(used: readonly SubjectFacts[]): (basis: bigint) => void {
+  return (basis) => {
+    for (const facts of used) if (facts.basis === null || facts.basis < basis) facts.basis = basis;
+  };
 }

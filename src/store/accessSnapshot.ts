@@ -23,6 +23,14 @@ export interface AccessSnapshot {
   /** Whether these facts come from this process's cache rather than a read made for this request. */
   cached: boolean;
   /**
+   * The subjects' facts are current as of this transaction id (the xmin of
+   * the snapshot they were read in, or of a later check that confirmed
+   * them): every transaction before it had ended. Null: not known.
+   */
+  basis: bigint | null;
+  /** Moves the basis of the facts used here forward, once the audit append has confirmed them as of `basis`. */
+  confirm?: (basis: bigint) => void;
+  /**
    * Read with fresh facts only (a cached snapshot leaves it out): the partner's
    * trusted-documents mode and whether the request's document is registered
    * for it (looked up only in that mode).
@@ -42,6 +50,11 @@ export interface FactsCheck {
   scopes: readonly string[];
   purposes: readonly string[];
   subjects: { id: string; consents: string[]; stamp: string | null; keyStamp: string | null }[];
+  /**
+   * The subjects' facts' basis (see AccessSnapshot): when no change to them
+   * since is recorded (fact_changes), the append skips comparing them one by one.
+   */
+  basis: string | null;
   /**
    * The trusted-documents standing the request was let through on: the
    * partner's mode and the hash of its document (registered for it, when the
@@ -76,6 +89,7 @@ export function factsCheck(
       stamp: snapshot.recordStamps.get(id) ?? null,
       keyStamp: snapshot.subjectKeys.get(id)?.stamp ?? null,
     })),
+    basis: snapshot.basis === null ? null : snapshot.basis.toString(),
     trustedDocumentsOnly: documents?.trustedDocumentsOnly ?? null,
     documentHash: documents?.hash ?? null,
   };
@@ -114,6 +128,8 @@ export async function loadAccessSnapshots(db: Sql, asks: readonly SnapshotAsk[],
            AND c.revoked_at IS NULL AND c.expiry_recorded_at IS NULL) c
      )
      SELECT ask.ord, p.status, p.scopes, p.purposes, p.trusted_documents_only,
+            -- Every transaction below this id had ended when this statement's snapshot was taken (see FactsCheck).
+            pg_snapshot_xmin(pg_current_snapshot())::text AS basis,
             -- Probed only for a trusted-documents-only partner: every other partner's read pays nothing for it.
             CASE WHEN p.trusted_documents_only
               THEN EXISTS (SELECT 1 FROM partner_trusted_documents d WHERE d.partner_id = ask.partner_id AND d.hash = ask.document_hash)
@@ -150,6 +166,7 @@ const SUBJECT_KEYS = `COALESCE((SELECT json_object_agg(k.subject_id, json_build_
 interface SnapshotRow {
   /** Null when the partner does not exist. */
   status: PartnerFacts['status'] | null;
+  basis: string;
   scopes: string[];
   purposes: string[];
   consents: RawConsent[];
@@ -164,7 +181,8 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
   const consentingSubjects = new Map<string, SubjectRecord>();
   const recordStamps = new Map<string, string>();
   const subjectKeys = new Map(Object.entries(row?.subject_keys ?? {}));
-  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, recordStamps, subjectKeys, cached: false };
+  const basis = row ? BigInt(row.basis) : null;
+  if (!row?.status) return { partner: null, consentsBySubject, consentingSubjects, recordStamps, subjectKeys, cached: false, basis };
   for (const c of row.consents) {
     const facts: ConsentFacts = {
       id: c.id,
@@ -190,6 +208,7 @@ function snapshotFrom(partnerId: string, row: SnapshotRow | undefined): AccessSn
     recordStamps,
     subjectKeys,
     cached: false,
+    basis,
     documents: { trustedDocumentsOnly: !!row.trusted_documents_only, registered: row.document_registered },
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/auditLog.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/database.js';
+import { pruneFactChanges } from '../store/factChanges.js';
 import type { Logger } from '../logger.js';
 
 const DAY_MS = 86_400_000;
@@ -59,6 +60,8 @@ export async function applyRetention(deps: RetentionDeps, policy: RetentionPolic
       `DELETE FROM consent_requests WHERE status IN ('PENDING', 'EXPIRED') AND expires_at <= $1 RETURNING id`,
       [requestCutoff],
     );
+    // Housekeeping of the decision-facts check under the same lock; no subject's data, so nothing to record.
+    await pruneFactChanges(tx);
     const run = { ran: true, scoreRecordsDeleted: scores.length, requestsDeleted: requests.length };
     if (run.scoreRecordsDeleted || run.requestsDeleted) {
       await record([

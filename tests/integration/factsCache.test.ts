@@ -23,7 +23,7 @@ describe.each(STORE_KINDS)('decisions from cached facts on %s', (kind) => {
   beforeAll(async () => {
     gw = await startGateway(kind);
     lender = await createTestPartner(gw.services, { purposes: ['credit_underwriting'] });
-    await seedSubjects(gw.services, [['s-1', 700], ['s-2', 610], ['s-3', 560], ['s-4', 720]]);
+    await seedSubjects(gw.services, [['s-1', 700], ['s-2', 610], ['s-3', 560], ['s-4', 720], ['s-6', 640]]);
     token = await partnerToken(gw.url, lender);
   });
   afterAll(() => gw?.close());
@@ -33,12 +33,12 @@ describe.each(STORE_KINDS)('decisions from cached facts on %s', (kind) => {
   /** Runs `between` once, inside the next request, after its decision and before its audit append. */
   function beforeNextAppend(between: () => Promise<void>): void {
     const log = gw.services.auditLog;
-    const append = log.append.bind(log);
-    log.append = (async (...args: Parameters<AuditLog['append']>) => {
-      log.append = append;
+    const append = log.appendDecisions.bind(log);
+    log.appendDecisions = (async (...args: Parameters<AuditLog['appendDecisions']>) => {
+      log.appendDecisions = append;
       await between();
       return append(...args);
-    }) as AuditLog['append'];
+    }) as AuditLog['appendDecisions'];
   }
 
   /** The subject's access events (the log names it by pseudonym). */
@@ -65,6 +65,18 @@ describe.each(STORE_KINDS)('decisions from cached facts on %s', (kind) => {
     const events = await accessEventsOf('s-1');
     expect(events.map((e) => e.released)).toEqual([['score.band', 'score.value'], []]);
     expect(events[1]!.denied.map((d) => d.code)).toEqual(['CONSENT_REQUIRED', 'CONSENT_REQUIRED']);
+  });
+
+  it('does not release a consent revoked by a statement straight to the database, from another program, at the worst moment', async () => {
+    const consent = await consentTo(gw.services, 's-6', lender.id, 'credit_underwriting', ['score.band']);
+    // Read, decided and confirmed: from here on the cached facts take the append's fast path.
+    for (let i = 0; i < 2; i++) expect((await graphql(gw.url, token, BAND('s-6'))).body.data.subject.score.band).toBe('GOOD');
+    beforeNextAppend(async () => {
+      await gw.services.db.query('UPDATE consents SET revoked_at = now() WHERE id = $1', [consent.id]);
+    });
+    const res = await graphql(gw.url, token, BAND('s-6'));
+    expect(res.body.data).toEqual({ subject: { score: { band: null, value: null } } });
+    expect((await accessEventsOf('s-6')).map((e) => e.released)).toEqual([['score.band'], ['score.band'], []]);
   });
 
   it('releases a consent granted after the facts were cached, on the next request', async () => {

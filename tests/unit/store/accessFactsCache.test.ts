@@ -3,7 +3,7 @@ import type { ConsentFacts } from '../../../src/policy/facts.js';
 import { AccessFactsCache } from '../../../src/store/accessFactsCache.js';
 import type { AccessSnapshot } from '../../../src/store/accessSnapshot.js';
 
-function snapshot(partnerId: string, subjectIds: string[]): AccessSnapshot {
+function snapshot(partnerId: string, subjectIds: string[], basis: bigint | null = 100n): AccessSnapshot {
   const consent = (subjectId: string): ConsentFacts => ({
     id: `c-${partnerId}-${subjectId}`,
     subjectId,
@@ -20,6 +20,7 @@ function snapshot(partnerId: string, subjectIds: string[]): AccessSnapshot {
     recordStamps: new Map(),
     subjectKeys: new Map(subjectIds.map((id) => [id, { key: `key-${id}`, stamp: '7' }])),
     cached: false,
+    basis,
   };
 }
 
@@ -65,5 +66,39 @@ describe('AccessFactsCache', () => {
     expect(cache.lookup('p2', ['a'])).toBeUndefined();
     cache.store(['e'], snapshot('p1', ['e']));
     expect(cache.lookup('p1', ['e'])).toBeDefined();
+  });
+
+  it('gives a lookup the oldest basis of the facts it uses, and none when any of them has none', () => {
+    const cache = new AccessFactsCache(10);
+    cache.store(['a'], snapshot('p1', ['a'], 120n));
+    cache.store(['b'], snapshot('p1', ['b'], 110n));
+    cache.store(['c'], snapshot('p1', ['c'], null));
+    expect(cache.lookup('p1', ['a', 'b'])!.basis).toBe(110n);
+    expect(cache.lookup('p1', ['a'])!.basis).toBe(120n);
+    expect(cache.lookup('p1', ['a', 'c'])!.basis).toBeNull();
+  });
+
+  it('moves forward the basis of exactly the facts an append confirmed, never back', () => {
+    const cache = new AccessFactsCache(10);
+    cache.store(['a', 'b'], snapshot('p1', ['a', 'b'], 100n));
+    const used = cache.lookup('p1', ['a'])!;
+    used.confirm!(150n);
+    expect(cache.lookup('p1', ['a'])!.basis).toBe(150n);
+    expect(cache.lookup('p1', ['b'])!.basis).toBe(100n);
+    used.confirm!(120n);
+    expect(cache.lookup('p1', ['a'])!.basis).toBe(150n);
+    // Facts read again meanwhile are not the ones confirmed: the later read keeps its own basis.
+    const stale = cache.lookup('p1', ['b'])!;
+    cache.store(['b'], snapshot('p1', ['b'], 105n));
+    stale.confirm!(200n);
+    expect(cache.lookup('p1', ['b'])!.basis).toBe(105n);
+  });
+
+  it('lets a fresh read confirm what it stored', () => {
+    const cache = new AccessFactsCache(10);
+    const read = snapshot('p1', ['a'], 100n);
+    cache.store(['a'], read);
+    read.confirm!(130n);
+    expect(cache.lookup('p1', ['a'])!.basis).toBe(130n);
   });
 });
