@@ -24,21 +24,65 @@ import { benchSubjects } from './data.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP = 2;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const REPLICAS = (process.env.BENCH_REPLICAS ?? '1,2,4').split(',').map(Number);
 const ISSUER = 'http://consentry.bench';
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const QUERY = JSON.stringify({ query: '{ subject(id: "bench-7", purpose: "credit_underwriting") { score { atLeast(threshold: 650) band } } }' });
 
+function loadOptions(url: string, token: string, connections: number) {
+  return {
+    url: `${url}/graphql`,
+    method: 'POST' as const,
+    connections,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: QUERY,
+  };
+}
+
 function serve(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--no-demo'], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : [];
+  return spawnReady([...profile, 'dist/src/cli/main.js', 'serve', '--no-demo'], { ...env, PORT: String(port) }, 'listening');
+}
+
+function spawnReady(args: string[], env: Record<string, string>, readyText: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve(child));
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes(readyText) && resolve(child));
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
+}
+
+/**
+ * The control: the bare Apollo Server of bench/run.ts (no database, no
+ * decisions, no audit) in 1, 2 and 4 processes with the same split of the
+ * same connections. What it loses going from one process to several, on
+ * this machine, is what any Node.js server loses, not what the audit log costs.
+ */
+async function bareControl(): Promise<Record<string, string | number>[]> {
+  const rows: Record<string, string | number>[] = [];
+  for (const count of REPLICAS) {
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+    const servers = await Promise.all(ports.map((port) => spawnReady(['--import', 'tsx', 'bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
+    try {
+      const perProcess = Math.max(1, Math.round(CONNECTIONS / count));
+      const options = (port: number) => ({ ...loadOptions(`http://127.0.0.1:${port}`, '', perProcess), headers: { 'content-type': 'application/json' } });
+      await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP })));
+      const cpu0 = servers.reduce((t, s) => t + cpuSeconds(s), 0);
+      const results = await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: DURATION })));
+      const total = results.reduce((t, r) => t + r.requests.total, 0);
+      rows.push({
+        'bare processes': count,
+        'rps (total)': Math.round(total / DURATION),
+        'p99 ms (worst)': Math.max(...results.map((r) => r.latency.p99)),
+        'CPU ms/req': +(((servers.reduce((t, s) => t + cpuSeconds(s), 0) - cpu0) / total) * 1000).toFixed(3),
+      });
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((res) => (s.kill('SIGTERM'), s.once('exit', res)))));
+    }
+  }
+  return rows;
 }
 
 async function appendCounts(url: string): Promise<{ attempts: number; commits: number }> {
@@ -95,17 +139,12 @@ async function main() {
           }
         })();
         const perReplica = Math.max(1, Math.round(CONNECTIONS / count));
+        // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
+        await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
         const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
         const results = await Promise.all(
           urls.map((u) =>
-            autocannon({
-              url: `${u}/graphql`,
-              method: 'POST',
-              connections: perReplica,
-              duration: DURATION,
-              headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-              body: QUERY,
-            }),
+            autocannon({ ...loadOptions(u, token, perReplica), duration: DURATION }),
           ),
         );
         const gatewaysCpu = replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways;
@@ -129,6 +168,7 @@ async function main() {
           'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
           'consent writes': consentWrites,
           'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
+          'requests per append statement': commits ? +(total / commits).toFixed(2) : 'n/a',
           'gateways CPU ms/req': +((gatewaysCpu / total) * 1000).toFixed(3),
           'PostgreSQL CPU ms/req': +((postgresCpu / total) * 1000).toFixed(3),
           'load + writer CPU ms/req': +((benchCpu / total) * 1000).toFixed(3),
@@ -147,6 +187,12 @@ async function main() {
   console.table(rows);
   const one = rows.find((r) => r.replicas === 1);
   for (const r of rows) if (one && r !== one) console.log(`${r.replicas} replicas / 1: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x`);
+  if (process.env.BENCH_CONTROL !== '0') {
+    const control = await bareControl();
+    console.table(control);
+    const first = control[0]!;
+    for (const r of control.slice(1)) console.log(`bare: ${r['bare processes']} processes / 1: throughput ${(Number(r['rps (total)']) / Number(first['rps (total)'])).toFixed(2)}x`);
+  }
 }
 
 main().catch((err) => {

@@ -23,6 +23,8 @@ import { startOtlpSink } from './otlpSink.js';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
+/** Turns each server takes in a comparison scenario, sharing BENCH_SECONDS between them. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const CONSENTRY = 'dist/src/cli/main.js';
 
@@ -91,6 +93,36 @@ async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 }
+
+/** What one server did over its turns in a scenario: p50 is the mean of the turns', p99 the worst turn's. */
+interface Measure {
+  requests: number;
+  seconds: number;
+  p50s: number[];
+  p99: number;
+  cpu: number;
+  postgresCpu: number;
+  non2xx: number;
+  errors: number;
+}
+
+function emptyMeasure(): Measure {
+  return { requests: 0, seconds: 0, p50s: [], p99: 0, cpu: 0, postgresCpu: 0, non2xx: 0, errors: 0 };
+}
+
+function addMeasure(m: Measure, r: autocannon.Result, cpu: number, postgresCpu: number): void {
+  m.requests += r.requests.total;
+  m.seconds += r.duration;
+  m.p50s.push(r.latency.p50);
+  m.p99 = Math.max(m.p99, r.latency.p99);
+  m.cpu += cpu;
+  m.postgresCpu += postgresCpu;
+  m.non2xx += r.non2xx;
+  m.errors += r.errors;
+}
+
+const rps = (m: Measure) => m.requests / m.seconds;
+const p50 = (m: Measure) => +(m.p50s.reduce((a, b) => a + b, 0) / m.p50s.length).toFixed(1);
 
 function load(url: string, body: string, token: string | undefined, connections: number, duration: number) {
   return autocannon({
@@ -300,24 +332,34 @@ async function main() {
       await post(consentryUrl, token);
       const rtSingle = (await roundTrips(consentryUrl)) - rtBefore;
 
-      await load(bareUrl, body, undefined, scenario.connections, WARMUP);
-      const bareCpu0 = cpuSeconds(bareProcess);
-      const bare = await load(bareUrl, body, undefined, scenario.connections, DURATION);
-      const bareCpu = (cpuSeconds(bareProcess) - bareCpu0) / bare.requests.total;
-      await load(consentryUrl, body, token, scenario.connections, WARMUP);
+      // The three servers take turns, in rounds (bare, Consentry, typical, then the other way round), so a
+      // machine whose speed drifts during the run weighs on all three alike.
+      const servers = {
+        bare: { url: bareUrl, token: undefined, process: bareProcess, postgres: false },
+        consentry: { url: consentryUrl, token, process: consentryProcess, postgres: true },
+        typical: { url: typicalUrl, token, process: typicalProcess, postgres: true },
+      };
+      const measured = { bare: emptyMeasure(), consentry: emptyMeasure(), typical: emptyMeasure() };
+      for (const server of Object.values(servers)) await load(server.url, body, server.token, scenario.connections, WARMUP);
       const rt0 = await roundTrips(consentryUrl);
-      const fullCpu0 = cpuSeconds(consentryProcess);
-      const pgCpu0 = postgresCpuSeconds();
-      const full = await load(consentryUrl, body, token, scenario.connections, DURATION);
-      const fullCpu = (cpuSeconds(consentryProcess) - fullCpu0) / full.requests.total;
-      const pgCpu = (postgresCpuSeconds() - pgCpu0) / full.requests.total;
-      const rtLoaded = ((await roundTrips(consentryUrl)) - rt0 - 0) / Math.max(1, full.requests.total);
-      await load(typicalUrl, body, token, scenario.connections, WARMUP);
-      const typicalCpu0 = cpuSeconds(typicalProcess);
-      const typicalPgCpu0 = postgresCpuSeconds();
-      const typical = await load(typicalUrl, body, token, scenario.connections, DURATION);
-      const typicalCpu = (cpuSeconds(typicalProcess) - typicalCpu0) / typical.requests.total;
-      const typicalPgCpu = (postgresCpuSeconds() - typicalPgCpu0) / typical.requests.total;
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = (['bare', 'consentry', 'typical'] as const).slice();
+        if (round % 2) order.reverse();
+        for (const name of order) {
+          const server = servers[name];
+          const cpu0 = cpuSeconds(server.process);
+          const pg0 = postgresCpuSeconds();
+          const r = await load(server.url, body, server.token, scenario.connections, DURATION / ROUNDS);
+          addMeasure(measured[name], r, cpuSeconds(server.process) - cpu0, server.postgres ? postgresCpuSeconds() - pg0 : 0);
+        }
+      }
+      const [bare, full, typical] = [measured.bare, measured.consentry, measured.typical];
+      const rtLoaded = ((await roundTrips(consentryUrl)) - rt0) / Math.max(1, full.requests);
+      const bareCpu = bare.cpu / bare.requests;
+      const fullCpu = full.cpu / full.requests;
+      const pgCpu = full.postgresCpu / full.requests;
+      const typicalCpu = typical.cpu / typical.requests;
+      const typicalPgCpu = typical.postgresCpu / typical.requests;
       if (typical.non2xx || typical.errors) throw new Error(`${scenario.name}: the typical implementation had non-2xx or errors`);
       if (bare.non2xx || full.non2xx || bare.errors || full.errors) {
         throw new Error(`${scenario.name}: non-2xx or errors (bare ${bare.non2xx}/${bare.errors}, consentry ${full.non2xx}/${full.errors})`);
@@ -325,22 +367,22 @@ async function main() {
       rows.push({
         scenario: scenario.name,
         connections: scenario.connections,
-        'bare rps': Math.round(bare.requests.average),
-        'consentry rps': Math.round(full.requests.average),
-        'rps ratio': +(full.requests.average / bare.requests.average).toFixed(2),
-        'bare p50 ms': bare.latency.p50,
-        'consentry p50 ms': full.latency.p50,
-        'bare p99 ms': bare.latency.p99,
-        'consentry p99 ms': full.latency.p99,
-        'p99 ratio': +(full.latency.p99 / Math.max(1, bare.latency.p99)).toFixed(2),
+        'bare rps': Math.round(rps(bare)),
+        'consentry rps': Math.round(rps(full)),
+        'rps ratio': +(rps(full) / rps(bare)).toFixed(2),
+        'bare p50 ms': p50(bare),
+        'consentry p50 ms': p50(full),
+        'bare p99 ms': bare.p99,
+        'consentry p99 ms': full.p99,
+        'p99 ratio': +(full.p99 / Math.max(1, bare.p99)).toFixed(2),
         'bare CPU ms/req': +(bareCpu * 1000).toFixed(3),
         'consentry CPU ms/req': +(fullCpu * 1000).toFixed(3),
         'PostgreSQL CPU ms/req': +(pgCpu * 1000).toFixed(3),
         'round trips (one request)': rtSingle,
         'round trips/request under load': +rtLoaded.toFixed(2),
-        'typical rps': Math.round(typical.requests.average),
-        'consentry/typical rps': +(full.requests.average / typical.requests.average).toFixed(2),
-        'typical p99 ms': typical.latency.p99,
+        'typical rps': Math.round(rps(typical)),
+        'consentry/typical rps': +(rps(full) / rps(typical)).toFixed(2),
+        'typical p99 ms': typical.p99,
         'typical CPU ms/req': +(typicalCpu * 1000).toFixed(3),
         'typical PostgreSQL CPU ms/req': +(typicalPgCpu * 1000).toFixed(3),
       });

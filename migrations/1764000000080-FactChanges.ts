@@ -1,5 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
+/** Changes since the oldest basis of one append statement that are matched one by one; more, and the facts are compared instead. */
+const RECENT_LIMIT = 200;
+
 /** Tables whose rows are per-subject decision facts, and the column naming the subject (consents also name a partner). */
 const SUBJECT_FACT_TABLES = [
   { table: 'consents', subject: 'subject_id', partner: 'partner_id' },
@@ -89,11 +92,31 @@ export class FactChanges1764000000080 implements MigrationInterface {
         stale int[];
         placed jsonb;
         confirmed text;
+        floor_xid xid8;
+        latest xid8;
+        oldest xid8;
+        recent_xid xid8[];
+        recent_partner text[];
+        recent_subject text[];
       BEGIN
         PERFORM 1 FROM audit_head h WHERE h.id = 1 FOR UPDATE;
         -- Each statement below takes a new snapshot, which sees every change committed before the lock was granted;
         -- this one's xmin is at most theirs, so the facts confirmed below are current as of it.
         confirmed := pg_snapshot_xmin(pg_current_snapshot())::text;
+        -- The floor; the newest change (one probe at the end of the index: in steady state older than every
+        -- basis); the oldest basis of this statement's requests.
+        SELECT (SELECT fl.xid FROM fact_changes_floor fl WHERE fl.id = 1),
+               (SELECT f.xid FROM fact_changes f ORDER BY f.xid DESC LIMIT 1),
+               (SELECT min((c->>'basis')::xid8) FROM jsonb_array_elements(checks) c)
+        INTO floor_xid, latest, oldest;
+        -- Else the changes since the oldest basis, read in index order; past RECENT_LIMIT of them, compare one by one.
+        IF latest >= oldest THEN
+          SELECT array_agg(f.xid), array_agg(f.partner_id), array_agg(f.subject_id) INTO recent_xid, recent_partner, recent_subject
+          FROM (SELECT * FROM fact_changes f WHERE f.xid >= oldest ORDER BY f.xid LIMIT ${RECENT_LIMIT + 1}) f;
+          IF cardinality(recent_xid) > ${RECENT_LIMIT} THEN
+            oldest := NULL;
+          END IF;
+        END IF;
         SELECT COALESCE(array_agg(c.req), '{}') INTO stale
         FROM jsonb_to_recordset(checks) AS c(req int, basis text, partner_id text, status text, scopes jsonb, purposes jsonb, subjects jsonb,
                                              "trustedDocumentsOnly" boolean, "documentHash" text)
@@ -105,13 +128,14 @@ export class FactChanges1764000000080 implements MigrationInterface {
            OR (c."trustedDocumentsOnly" AND NOT EXISTS (
                 SELECT 1 FROM partner_trusted_documents d WHERE d.partner_id = c.partner_id AND d.hash = c."documentHash"))
            -- The subjects' facts: unchanged since their basis (one probe), or else compared one by one.
-           OR (NOT (c.basis IS NOT NULL
-                    AND c.basis::xid8 >= (SELECT fl.xid FROM fact_changes_floor fl WHERE fl.id = 1)
-                    AND NOT EXISTS (
-                      SELECT 1 FROM fact_changes f
-                      WHERE f.xid >= c.basis::xid8
-                        AND (f.partner_id IS NULL OR f.partner_id = c.partner_id)
-                        AND (f.subject_id IS NULL OR f.subject_id IN (SELECT x->>'id' FROM jsonb_array_elements(c.subjects) x))))
+           OR (NOT (c.basis IS NOT NULL AND c.basis::xid8 >= floor_xid
+                    AND (latest IS NULL OR latest < c.basis::xid8
+                         OR (oldest IS NOT NULL AND NOT EXISTS (
+                              SELECT 1 FROM unnest(recent_xid, recent_partner, recent_subject) AS f(xid, partner_id, subject_id)
+                              WHERE f.xid >= c.basis::xid8
+                                AND (f.partner_id IS NULL OR f.partner_id = c.partner_id)
+                                AND (f.subject_id IS NULL OR EXISTS (
+                                      SELECT 1 FROM jsonb_array_elements(c.subjects) x WHERE x->>'id' = f.subject_id))))))
                AND EXISTS (
                 SELECT 1
                 FROM jsonb_to_recordset(c.subjects) AS s(id text, consents text[], stamp text, "keyStamp" text)

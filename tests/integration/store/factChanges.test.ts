@@ -82,6 +82,13 @@ describe.each(STORE_KINDS)('decision facts changes on %s', (kind) => {
     expect((await log.appendDecisions([access('fc-1')], check)).events).toHaveLength(1);
   });
 
+  it('compares one by one when too many changes to sort through were noted since the basis, even unrelated ones', async () => {
+    const check = await wrongFacts('fc-1');
+    await store.db.query(`INSERT INTO subjects (id, created_at) SELECT 'fc-bulk-' || n, now() FROM generate_series(1, 201) AS n`);
+    await expect(log.appendDecisions([access('fc-1')], check)).rejects.toBeInstanceOf(StaleFactsError);
+    expect((await log.appendDecisions([access('fc-1')], await wrongFacts('fc-1'))).events).toHaveLength(1);
+  });
+
   it.each([
     ['a consent granted', () => grant('fc-1', PARTNER)],
     ['a consent revoked by a statement of its own', () => store.db.query(`UPDATE consents SET revoked_at = now() WHERE subject_id = 'fc-1' AND partner_id = $1 AND revoked_at IS NULL`, [PARTNER])],
