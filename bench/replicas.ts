@@ -25,6 +25,8 @@ import { benchSubjects } from './data.js';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
+/** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
+const WRITER = process.env.BENCH_WRITER !== '0';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const REPLICAS = (process.env.BENCH_REPLICAS ?? '1,2,4').split(',').map(Number);
 const ISSUER = 'http://consentry.bench';
@@ -131,7 +133,7 @@ async function main() {
         let writing = true;
         let consentWrites = 0;
         const writer = (async () => {
-          for (let i = 0; writing; i++) {
+          for (let i = 0; writing && WRITER; i++) {
             const s = subjects[20 + (i % 180)]!;
             const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
             await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
