@@ -33,12 +33,12 @@ const ISSUER = 'http://consentry.bench';
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const QUERY = JSON.stringify({ query: '{ subject(id: "bench-7", purpose: "credit_underwriting") { score { atLeast(threshold: 650) band } } }' });
 
-function loadOptions(url: string, token: string, connections: number) {
+function loadOptions(url: string, token: string | undefined, connections: number) {
   return {
     url: `${url}/graphql`,
     method: 'POST' as const,
     connections,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: QUERY,
   };
 }
@@ -69,7 +69,7 @@ async function bareControl(): Promise<Record<string, string | number>[]> {
     const servers = await Promise.all(ports.map((port) => spawnReady(['--import', 'tsx', 'bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
     try {
       const perProcess = Math.max(1, Math.round(CONNECTIONS / count));
-      const options = (port: number) => ({ ...loadOptions(`http://127.0.0.1:${port}`, '', perProcess), headers: { 'content-type': 'application/json' } });
+      const options = (port: number) => loadOptions(`http://127.0.0.1:${port}`, undefined, perProcess);
       await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP })));
       const cpu0 = servers.reduce((t, s) => t + cpuSeconds(s), 0);
       const results = await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: DURATION })));
