@@ -4,7 +4,7 @@ import type { AuditLog } from './auditLog.js';
 import type { AuditEvent } from './chain.js';
 import { groupOwesCheckpoint, intervalCheckpointDue, type AppendedGroup, type CheckpointSchedule } from './checkpointDue.js';
 import { latestCheckpoint, storeCheckpoint, type CheckpointDeps, type StoredCheckpoint } from './checkpoints.js';
-import { readChainHead } from './storedEvents.js';
+import { readChainHead, readEventHash } from './storedEvents.js';
 
 /**
  * Orders checkpoint decisions across replicas sharing a PostgreSQL database
@@ -45,9 +45,14 @@ export async function writeDueCheckpoints(
     const anchorSeq = () => BigInt(latest?.seq ?? 0);
     const written: StoredCheckpoint[] = [];
     for (const group of [...groups].sort((a, b) => (a.first < b.first ? -1 : 1))) {
-      if (!groupOwesCheckpoint(group, anchorSeq(), schedule.every)) continue;
-      latest = await storeCheckpoint(tx, signer, { seq: group.last.toString(), hash: group.lastHash });
-      written.push(latest);
+      // Signed at exactly the owed position (and each one after it this group still owes, when it takes
+      // over): so checkpoints stay N apart whichever replica's decision runs first.
+      while (groupOwesCheckpoint(group, anchorSeq(), schedule.every)) {
+        const seq = anchorSeq() + BigInt(schedule.every);
+        const hash = seq === group.last ? group.lastHash : await readEventHash(tx, seq);
+        latest = await storeCheckpoint(tx, signer, { seq: seq.toString(), hash });
+        written.push(latest);
+      }
     }
     if (checkInterval) {
       const head = await readChainHead(tx);

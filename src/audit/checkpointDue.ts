@@ -15,12 +15,12 @@ export interface AppendedGroup {
 }
 
 /**
- * Whether the commit that appended `group` owes the next checkpoint, the last
- * one being at `anchorSeq` (0 for none). Exactly one commit holds position
- * anchor + every, so replicas appending at once write one checkpoint between
- * them and it lands at most one group past that position. Should that commit's
- * writer die before signing, whichever commit reaches a second `every` past
- * the anchor takes over.
+ * Whether the commit that appended `group` owes the next checkpoint, at
+ * position anchor + every, the last one being at `anchorSeq` (0 for none).
+ * Exactly one commit holds that position, so replicas appending at once write
+ * one checkpoint between them. Should that commit's writer die before
+ * signing, or its decision come late, whichever commit reaches a second
+ * `every` past the anchor takes over (and signs the position it owed).
  */
 export function groupOwesCheckpoint(group: AppendedGroup, anchorSeq: bigint, every: number): boolean {
   const due = anchorSeq + BigInt(every);

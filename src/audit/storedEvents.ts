@@ -121,6 +121,13 @@ export async function readChainHead(db: Sql): Promise<{ seq: string; hash: strin
   return head;
 }
 
+/** The stored hash of the event at `seq` (committed, as every position a checkpoint decision looks at is). */
+export async function readEventHash(db: Sql, seq: bigint): Promise<string> {
+  const [row] = await db.query<{ hash: string }>('SELECT hash FROM audit_events WHERE seq = $1', [seq.toString()]);
+  if (!row) throw new Error(`no audit event at seq ${seq}`);
+  return row.hash;
+}
+
 /**
  * The contiguous seq range covering events in [from, to). Event times follow
  * seq only approximately (they are the request's decision time), so a time
