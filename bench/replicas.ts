@@ -8,7 +8,7 @@
  * PostgreSQL, this process: load generator and consent writer, and the
  * machine's idle share), side by side in one run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -21,6 +21,7 @@ import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { cpuSeconds, machineCpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { benchSubjects } from './data.js';
+import { CONSENTRY, PROFILE_FLAGS, start } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -44,16 +45,7 @@ function loadOptions(url: string, token: string | undefined, connections: number
 }
 
 function serve(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : [];
-  return spawnReady([...profile, 'dist/src/cli/main.js', 'serve', '--no-demo'], { ...env, PORT: String(port) }, 'listening');
-}
-
-function spawnReady(args: string[], env: Record<string, string>, readyText: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes(readyText) && resolve(child));
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
+  return start([CONSENTRY, 'serve', '--no-demo'], { ...env, PORT: String(port) }, 'listening', PROFILE_FLAGS);
 }
 
 /**
@@ -66,7 +58,7 @@ async function bareControl(): Promise<Record<string, string | number>[]> {
   const rows: Record<string, string | number>[] = [];
   for (const count of REPLICAS) {
     const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-    const servers = await Promise.all(ports.map((port) => spawnReady(['--import', 'tsx', 'bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
+    const servers = await Promise.all(ports.map((port) => start(['bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
     try {
       const perProcess = Math.max(1, Math.round(CONNECTIONS / count));
       const options = (port: number) => loadOptions(`http://127.0.0.1:${port}`, undefined, perProcess);

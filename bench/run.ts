@@ -4,7 +4,7 @@
  * the same autocannon load from this process, side by side in one run.
  * Prints rps, p50, p99, the ratios, and store round trips per request.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -17,6 +17,7 @@ import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { UPSTREAM_TOKEN } from '../tests/fixtures/upstreamScoreService.js';
 import { cpuSeconds, postgresCpuSeconds } from './cpu.js';
+import { CONSENTRY, PROFILE_FLAGS, start } from './processes.js';
 import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 import { startOtlpSink } from './otlpSink.js';
 
@@ -26,7 +27,6 @@ const WARMUP = 2;
 /** Turns each server takes in a comparison scenario, sharing BENCH_SECONDS between them. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const METRICS_TOKEN = randomBytes(24).toString('hex');
-const CONSENTRY = 'dist/src/cli/main.js';
 
 interface Scenario {
   name: string;
@@ -61,24 +61,6 @@ function gatewayEnv(databaseUrl: string, port: number, issuer: string): Record<s
     CONSENTRY_RATE_LIMIT: '10000000',
     CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
   };
-}
-
-/**
- * Starts a server. Consentry runs from its build (`dist/`, what `npm start` runs; `npm run bench` builds
- * first): run through tsx it would also pay for tsx's helpers on every call. The baselines run through tsx.
- */
-function start(args: string[], env: Record<string, string>, readyText: string, nodeFlags: string[] = []): Promise<ChildProcess> {
-  const fromBuild = args[0] === CONSENTRY;
-  const child = spawn(process.execPath, [...nodeFlags, ...(fromBuild ? [] : ['--import', 'tsx']), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes(readyText)) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
 }
 
 let scrapes = 0;
@@ -299,7 +281,7 @@ async function main() {
     }
     await services.db.close();
 
-    const consentryProcess = await start([CONSENTRY, 'serve', '--no-demo'], gatewayEnv(dbUrl.toString(), cPort, consentryUrl), 'listening', process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profile'] : []);
+    const consentryProcess = await start([CONSENTRY, 'serve', '--no-demo'], gatewayEnv(dbUrl.toString(), cPort, consentryUrl), 'listening', PROFILE_FLAGS);
     const bareProcess = await start(['bench/bareApollo.ts'], { PORT: String(bPort) }, 'ready');
     const tPortTypical = await freePort();
     const typicalUrl = `http://127.0.0.1:${tPortTypical}`;
