@@ -1,7 +1,8 @@
 /**
  * `npm run bench:replicas` (also run by `npm run bench`): 1, 2 and 4 gateway
  * processes on one PostgreSQL database, with the same total client
- * concurrency split across them and consent writes running alongside (grants
+ * concurrency split across them (at 16 and at 64 connections in all, see
+ * CONNECTION_LOADS) and consent writes running alongside (grants
  * and revocations that append to the audit chain inside their transactions,
  * as another writer). Reports total throughput, p99, 503s, audit append
  * statements sent per append committed, and where the CPU went (the gateways,
@@ -28,7 +29,12 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP = 2;
 /** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
 const WRITER = process.env.BENCH_WRITER !== '0';
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/**
+ * Total client connections, split across the processes. Two loads by default: 16, where one replica
+ * still has idle cores beside it (its requests wait on its own group commit), and 64, where one
+ * replica's event loop is the limit: the case scaling out is for.
+ */
+const CONNECTION_LOADS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number);
 const REPLICAS = (process.env.BENCH_REPLICAS ?? '1,2,4').split(',').map(Number);
 const ISSUER = 'http://consentry.bench';
 const METRICS_TOKEN = randomBytes(24).toString('hex');
@@ -54,13 +60,13 @@ function serve(port: number, env: Record<string, string>): Promise<ChildProcess>
  * same connections. What it loses going from one process to several, on
  * this machine, is what any Node.js server loses, not what the audit log costs.
  */
-async function bareControl(): Promise<Record<string, string | number>[]> {
+async function bareControl(connections: number): Promise<Record<string, string | number>[]> {
   const rows: Record<string, string | number>[] = [];
   for (const count of REPLICAS) {
     const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
     const servers = await Promise.all(ports.map((port) => start(['bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
     try {
-      const perProcess = Math.max(1, Math.round(CONNECTIONS / count));
+      const perProcess = Math.max(1, Math.round(connections / count));
       const options = (port: number) => loadOptions(`http://127.0.0.1:${port}`, undefined, perProcess);
       await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP })));
       const cpu0 = servers.reduce((t, s) => t + cpuSeconds(s), 0);
@@ -68,6 +74,7 @@ async function bareControl(): Promise<Record<string, string | number>[]> {
       const total = results.reduce((t, r) => t + r.requests.total, 0);
       rows.push({
         'bare processes': count,
+        'connections (total)': perProcess * count,
         'rps (total)': Math.round(total / DURATION),
         'p99 ms (worst)': Math.max(...results.map((r) => r.latency.p99)),
         'CPU ms/req': +(((servers.reduce((t, s) => t + cpuSeconds(s), 0) - cpu0) / total) * 1000).toFixed(3),
@@ -83,6 +90,96 @@ async function appendCounts(url: string): Promise<{ attempts: number; commits: n
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   return { attempts: read('consentry_audit_append_attempts_total'), commits: read('consentry_audit_append_commits_total') };
+}
+
+/**
+ * The counters once the statements still in flight when the load stopped
+ * have ended (a statement counts as attempted when sent, as committed when
+ * answered), or after a second: then a gap is a real failed attempt.
+ */
+async function settledAppendCounts(urls: string[]): Promise<{ attempts: number; commits: number }[]> {
+  for (let deadline = Date.now() + 1000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const counts = await Promise.all(urls.map(appendCounts));
+    if (counts.every((c) => c.attempts === c.commits) || Date.now() > deadline) return counts;
+  }
+}
+
+interface Setup {
+  env: Record<string, string>;
+  services: Awaited<ReturnType<typeof createServices>>;
+  partner: Awaited<ReturnType<typeof createTestPartner>>;
+  subjects: ReturnType<typeof benchSubjects>;
+}
+
+/** 1, 2 and 4 replicas (REPLICAS) sharing `connections` client connections, with the consent writer alongside. */
+async function replicaRows({ env, services, partner, subjects }: Setup, connections: number): Promise<Record<string, string | number>[]> {
+  const rows: Record<string, string | number>[] = [];
+  for (const count of REPLICAS) {
+    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+    const replicas = await Promise.all(ports.map((port) => serve(port, env)));
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    try {
+      const { body } = await requestToken(urls[0]!, {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await clientAssertion(ISSUER, partner),
+      });
+      const token = body.access_token as string;
+      const perReplica = Math.max(1, Math.round(connections / count));
+      // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
+      await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
+      const before = await settledAppendCounts(urls);
+      // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
+      let writing = true;
+      let consentWrites = 0;
+      const writer = (async () => {
+        for (let i = 0; writing && WRITER; i++) {
+          const s = subjects[20 + (i % 180)]!;
+          const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
+          await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
+          consentWrites += 2;
+        }
+      })();
+      const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
+      const results = await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: DURATION })));
+      const gatewaysCpu = replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways;
+      const postgresCpu = postgresCpuSeconds() - cpu0.postgres;
+      const benchUsage = process.cpuUsage(cpu0.bench);
+      const benchCpu = (benchUsage.user + benchUsage.system) / 1e6;
+      const machine = machineCpuSeconds();
+      const idleShare = (machine.idle - cpu0.machine.idle) / (machine.idle - cpu0.machine.idle + machine.busy - cpu0.machine.busy);
+      writing = false;
+      await writer;
+      const after = await settledAppendCounts(urls);
+      const attempts = after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0);
+      const commits = after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0);
+      const total = results.reduce((s, r) => s + r.requests.total, 0);
+      rows.push({
+        replicas: count,
+        'connections (total)': perReplica * count,
+        'rps (total)': Math.round(total / DURATION),
+        'p99 ms (worst replica)': Math.max(...results.map((r) => r.latency.p99)),
+        '503s': results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0),
+        'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
+        'consent writes': consentWrites,
+        'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
+        'requests per append statement': commits ? +(total / commits).toFixed(2) : 'n/a',
+        'gateways CPU ms/req': +((gatewaysCpu / total) * 1000).toFixed(3),
+        'PostgreSQL CPU ms/req': +((postgresCpu / total) * 1000).toFixed(3),
+        'load + writer CPU ms/req': +((benchCpu / total) * 1000).toFixed(3),
+        'machine idle': `${(idleShare * 100).toFixed(0)} %`,
+      });
+      process.stdout.write(`${count} replica(s), ${connections} connections: done\n`);
+    } finally {
+      await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
+    }
+  }
+  return rows;
+}
+
+function printRatios(rows: Record<string, string | number>[], countKey: string, label: string): void {
+  const one = rows.find((r) => r[countKey] === 1);
+  for (const r of rows) if (one && r !== one) console.log(`${label}${r[countKey]} / 1 at ${r['connections (total)']} connections: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x`);
 }
 
 async function main() {
@@ -101,91 +198,29 @@ async function main() {
     CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
   };
   const services = await createServices(loadConfig({ ...env, LOG_LEVEL: 'silent', NODE_ENV: 'test' }));
-  const rows: Record<string, string | number>[] = [];
+  const tables: Record<string, string | number>[][] = [];
   try {
     process.stdout.write('seeding 200 subjects and their consents...\n');
     const subjects = benchSubjects(200);
     await upsertScoreSummaries(services.db, subjects);
     const partner = await createTestPartner(services, { purposes: ['credit_underwriting'] });
     for (const s of subjects.slice(0, 20)) await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.threshold', 'score.band'], 365);
-
-    for (const count of REPLICAS) {
-      const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-      const replicas = await Promise.all(ports.map((port) => serve(port, env)));
-      const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-      try {
-        const { body } = await requestToken(urls[0]!, {
-          grant_type: 'client_credentials',
-          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-          client_assertion: await clientAssertion(ISSUER, partner),
-        });
-        const token = body.access_token as string;
-        const before = await Promise.all(urls.map(appendCounts));
-        // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
-        let writing = true;
-        let consentWrites = 0;
-        const writer = (async () => {
-          for (let i = 0; writing && WRITER; i++) {
-            const s = subjects[20 + (i % 180)]!;
-            const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
-            await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
-            consentWrites += 2;
-          }
-        })();
-        const perReplica = Math.max(1, Math.round(CONNECTIONS / count));
-        // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
-        await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
-        const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
-        const results = await Promise.all(
-          urls.map((u) =>
-            autocannon({ ...loadOptions(u, token, perReplica), duration: DURATION }),
-          ),
-        );
-        const gatewaysCpu = replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways;
-        const postgresCpu = postgresCpuSeconds() - cpu0.postgres;
-        const benchUsage = process.cpuUsage(cpu0.bench);
-        const benchCpu = (benchUsage.user + benchUsage.system) / 1e6;
-        const machine = machineCpuSeconds();
-        const idleShare = (machine.idle - cpu0.machine.idle) / (machine.idle - cpu0.machine.idle + machine.busy - cpu0.machine.busy);
-        writing = false;
-        await writer;
-        const after = await Promise.all(urls.map(appendCounts));
-        const attempts = after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0);
-        const commits = after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0);
-        const total = results.reduce((s, r) => s + r.requests.total, 0);
-        rows.push({
-          replicas: count,
-          'connections (total)': perReplica * count,
-          'rps (total)': Math.round(total / DURATION),
-          'p99 ms (worst replica)': Math.max(...results.map((r) => r.latency.p99)),
-          '503s': results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0),
-          'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
-          'consent writes': consentWrites,
-          'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
-          'requests per append statement': commits ? +(total / commits).toFixed(2) : 'n/a',
-          'gateways CPU ms/req': +((gatewaysCpu / total) * 1000).toFixed(3),
-          'PostgreSQL CPU ms/req': +((postgresCpu / total) * 1000).toFixed(3),
-          'load + writer CPU ms/req': +((benchCpu / total) * 1000).toFixed(3),
-          'machine idle': `${(idleShare * 100).toFixed(0)} %`,
-        });
-        process.stdout.write(`${count} replica(s): done\n`);
-      } finally {
-        await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
-      }
-    }
+    for (const connections of CONNECTION_LOADS) tables.push(await replicaRows({ env, services, partner, subjects }, connections));
   } finally {
     await services.db.close();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
   }
-  console.table(rows);
-  const one = rows.find((r) => r.replicas === 1);
-  for (const r of rows) if (one && r !== one) console.log(`${r.replicas} replicas / 1: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x`);
+  for (const rows of tables) {
+    console.table(rows);
+    printRatios(rows, 'replicas', '');
+  }
   if (process.env.BENCH_CONTROL !== '0') {
-    const control = await bareControl();
-    console.table(control);
-    const first = control[0]!;
-    for (const r of control.slice(1)) console.log(`bare: ${r['bare processes']} processes / 1: throughput ${(Number(r['rps (total)']) / Number(first['rps (total)'])).toFixed(2)}x`);
+    for (const connections of CONNECTION_LOADS) {
+      const control = await bareControl(connections);
+      console.table(control);
+      printRatios(control, 'bare processes', 'bare: ');
+    }
   }
 }
 
