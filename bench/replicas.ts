@@ -25,7 +25,9 @@ import { benchSubjects } from './data.js';
 import { CONSENTRY, PROFILE_FLAGS, start } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 16);
+/** Turns each replica count takes per load, sharing DURATION (see replicaRows). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const WARMUP = 2;
 /** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
 const WRITER = process.env.BENCH_WRITER !== '0';
@@ -111,70 +113,120 @@ interface Setup {
   subjects: ReturnType<typeof benchSubjects>;
 }
 
-/** 1, 2 and 4 replicas (REPLICAS) sharing `connections` client connections, with the consent writer alongside. */
-async function replicaRows({ env, services, partner, subjects }: Setup, connections: number): Promise<Record<string, string | number>[]> {
-  const rows: Record<string, string | number>[] = [];
-  for (const count of REPLICAS) {
-    const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-    const replicas = await Promise.all(ports.map((port) => serve(port, env)));
-    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-    try {
-      const { body } = await requestToken(urls[0]!, {
-        grant_type: 'client_credentials',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: await clientAssertion(ISSUER, partner),
-      });
-      const token = body.access_token as string;
-      const perReplica = Math.max(1, Math.round(connections / count));
-      // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
-      await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
-      const before = await settledAppendCounts(urls);
-      // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
-      let writing = true;
-      let consentWrites = 0;
-      const writer = (async () => {
-        for (let i = 0; writing && WRITER; i++) {
-          const s = subjects[20 + (i % 180)]!;
-          const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
-          await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
-          consentWrites += 2;
-        }
-      })();
-      const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
-      const results = await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: DURATION })));
-      const gatewaysCpu = replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways;
-      const postgresCpu = postgresCpuSeconds() - cpu0.postgres;
-      const benchUsage = process.cpuUsage(cpu0.bench);
-      const benchCpu = (benchUsage.user + benchUsage.system) / 1e6;
-      const machine = machineCpuSeconds();
-      const idleShare = (machine.idle - cpu0.machine.idle) / (machine.idle - cpu0.machine.idle + machine.busy - cpu0.machine.busy);
-      writing = false;
-      await writer;
-      const after = await settledAppendCounts(urls);
-      const attempts = after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0);
-      const commits = after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0);
-      const total = results.reduce((s, r) => s + r.requests.total, 0);
-      rows.push({
-        replicas: count,
-        'connections (total)': perReplica * count,
-        'rps (total)': Math.round(total / DURATION),
-        'p99 ms (worst replica)': Math.max(...results.map((r) => r.latency.p99)),
-        '503s': results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0),
-        'other non-2xx': results.reduce((s, r) => s + r.non2xx - (r.statusCodeStats?.['503']?.count ?? 0), 0),
-        'consent writes': consentWrites,
-        'append attempts / commit': commits ? (attempts / commits).toFixed(3) : 'n/a',
-        'requests per append statement': commits ? +(total / commits).toFixed(2) : 'n/a',
-        'gateways CPU ms/req': +((gatewaysCpu / total) * 1000).toFixed(3),
-        'PostgreSQL CPU ms/req': +((postgresCpu / total) * 1000).toFixed(3),
-        'load + writer CPU ms/req': +((benchCpu / total) * 1000).toFixed(3),
-        'machine idle': `${(idleShare * 100).toFixed(0)} %`,
-      });
-      process.stdout.write(`${count} replica(s), ${connections} connections: done\n`);
-    } finally {
-      await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
+/** What one measured stretch of load on `count` replicas added up to. */
+interface Totals {
+  seconds: number;
+  requests: number;
+  p99: number;
+  unavailable: number;
+  otherNon2xx: number;
+  consentWrites: number;
+  attempts: number;
+  commits: number;
+  gatewaysCpu: number;
+  postgresCpu: number;
+  benchCpu: number;
+  idle: number;
+  busy: number;
+}
+
+/** `count` replicas sharing `connections` client connections for `seconds`, with the consent writer alongside. */
+async function measure({ env, services, partner, subjects }: Setup, count: number, connections: number, seconds: number): Promise<Totals> {
+  const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+  const replicas = await Promise.all(ports.map((port) => serve(port, env)));
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  try {
+    const { body } = await requestToken(urls[0]!, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await clientAssertion(ISSUER, partner),
+    });
+    const token = body.access_token as string;
+    const perReplica = Math.max(1, Math.round(connections / count));
+    // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
+    await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
+    const before = await settledAppendCounts(urls);
+    // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
+    let writing = true;
+    let consentWrites = 0;
+    const writer = (async () => {
+      for (let i = 0; writing && WRITER; i++) {
+        const s = subjects[20 + (i % 180)]!;
+        const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
+        await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
+        consentWrites += 2;
+      }
+    })();
+    const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
+    const results = await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: seconds })));
+    const benchUsage = process.cpuUsage(cpu0.bench);
+    const machine = machineCpuSeconds();
+    const totals = {
+      gatewaysCpu: replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways,
+      postgresCpu: postgresCpuSeconds() - cpu0.postgres,
+      benchCpu: (benchUsage.user + benchUsage.system) / 1e6,
+      idle: machine.idle - cpu0.machine.idle,
+      busy: machine.busy - cpu0.machine.busy,
+    };
+    writing = false;
+    await writer;
+    const after = await settledAppendCounts(urls);
+    const unavailable = results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0);
+    return {
+      ...totals,
+      seconds,
+      requests: results.reduce((s, r) => s + r.requests.total, 0),
+      p99: Math.max(...results.map((r) => r.latency.p99)),
+      unavailable,
+      otherNon2xx: results.reduce((s, r) => s + r.non2xx, 0) - unavailable,
+      consentWrites,
+      attempts: after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0),
+      commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
+    };
+  } finally {
+    await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
+  }
+}
+
+function sum(a: Totals | undefined, b: Totals): Totals {
+  if (!a) return b;
+  const out = { ...b };
+  for (const key of Object.keys(b) as (keyof Totals)[]) out[key] = key === 'p99' ? Math.max(a.p99, b.p99) : a[key] + b[key];
+  return out;
+}
+
+/**
+ * 1, 2 and 4 replicas (REPLICAS) sharing `connections` client connections. The
+ * counts take turns in rounds (ROUNDS, in alternating order), so a drift in
+ * this machine's speed weighs on all of them alike; each row adds up its rounds.
+ */
+async function replicaRows(setup: Setup, connections: number): Promise<Record<string, string | number>[]> {
+  const totals = new Map<number, Totals>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const count of round % 2 ? [...REPLICAS].reverse() : REPLICAS) {
+      totals.set(count, sum(totals.get(count), await measure(setup, count, connections, DURATION / ROUNDS)));
+      process.stdout.write(`${count} replica(s), ${connections} connections, round ${round + 1}: done\n`);
     }
   }
-  return rows;
+  return REPLICAS.map((count) => {
+    const t = totals.get(count)!;
+    const perRequest = (cpu: number) => +((cpu / t.requests) * 1000).toFixed(3);
+    return {
+      replicas: count,
+      'connections (total)': Math.max(1, Math.round(connections / count)) * count,
+      'rps (total)': Math.round(t.requests / t.seconds),
+      'p99 ms (worst replica)': t.p99,
+      '503s': t.unavailable,
+      'other non-2xx': t.otherNon2xx,
+      'consent writes': t.consentWrites,
+      'append attempts / commit': t.commits ? (t.attempts / t.commits).toFixed(3) : 'n/a',
+      'requests per append statement': t.commits ? +(t.requests / t.commits).toFixed(2) : 'n/a',
+      'gateways CPU ms/req': perRequest(t.gatewaysCpu),
+      'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
+      'load + writer CPU ms/req': perRequest(t.benchCpu),
+      'machine idle': `${((t.idle / (t.idle + t.busy)) * 100).toFixed(0)} %`,
+    };
+  });
 }
 
 function printRatios(rows: Record<string, string | number>[], countKey: string, label: string): void {
