@@ -1,0 +1,15 @@
+/**
+ * The V8 flags the gateway runs with: `npm start` and the first line of the
+ * `consentry` command carry them too (a unit test holds the three equal),
+ * since V8 reads them only when the process starts.
+ *
+ * A partner request keeps what it allocated until its group commit answers,
+ * so at V8's default 16 MB semi-space much of it outlives a young-generation
+ * collection and is copied, then promoted, then collected again as old. A
+ * 32 MB semi-space lets more of it die young. Measured side by side with the
+ * default, in alternating rounds: about a tenth less gateway CPU per request
+ * on the single-subject loads (64 MB did no better); a bare Apollo Server
+ * gains nothing from it. The cost is memory: the young generation may grow
+ * to three times 32 MB under load.
+ */
+export const GATEWAY_NODE_FLAGS = ['--max-semi-space-size=32'] as const;
