@@ -1,7 +1,10 @@
 /**
- * The V8 flags the gateway runs with: `npm start` and the first line of the
- * `consentry` command carry them too (a unit test holds the three equal),
- * since V8 reads them only when the process starts.
+ * The V8 flags the gateway runs with: `npm start` carries them (a unit test
+ * holds the two equal), and a deployment that starts `consentry serve`
+ * itself passes them to node or in NODE_OPTIONS (README, *Deployment*),
+ * since V8 reads them only when the process starts. Not on the command's
+ * first line: `env -S` is missing from some systems' env (BusyBox), where
+ * every command would then fail to start.
  *
  * A partner request keeps what it allocated until its group commit answers,
  * so at V8's default 16 MB semi-space much of it outlives a young-generation

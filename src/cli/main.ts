@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 import { Command } from 'commander';
 import { registerCommands } from './commands.js';
 import { EXIT_USAGE, jsonRequested, processIO, usageErrorOutput } from './output.js';
