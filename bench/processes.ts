@@ -36,3 +36,8 @@ export function start(args: string[], env: Record<string, string>, readyText: st
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
 }
+
+/** Stops servers started by `start` and resolves once every one has exited. */
+export function stop(children: readonly ChildProcess[]): Promise<unknown[]> {
+  return Promise.all(children.map((c) => new Promise((exited) => (c.kill('SIGTERM'), c.once('exit', exited)))));
+}

@@ -22,7 +22,7 @@ import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { cpuSeconds, machineCpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { benchSubjects } from './data.js';
-import { CONSENTRY, PROFILE_FLAGS, start } from './processes.js';
+import { CONSENTRY, PROFILE_FLAGS, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 16);
@@ -82,7 +82,7 @@ async function bareControl(connections: number): Promise<Record<string, string |
         'CPU ms/req': +(((servers.reduce((t, s) => t + cpuSeconds(s), 0) - cpu0) / total) * 1000).toFixed(3),
       });
     } finally {
-      await Promise.all(servers.map((s) => new Promise((res) => (s.kill('SIGTERM'), s.once('exit', res)))));
+      await stop(servers);
     }
   }
   return rows;
@@ -184,7 +184,7 @@ async function measure({ env, services, partner, subjects }: Setup, count: numbe
       commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
     };
   } finally {
-    await Promise.all(replicas.map((r) => new Promise((res) => (r.kill('SIGTERM'), r.once('exit', res)))));
+    await stop(replicas);
   }
 }
 
