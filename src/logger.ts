@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { stdoutLogDestination } from './logDestination.js';
 
 export type { Logger };
 
@@ -8,7 +9,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     level,
     redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.client_assertion', '*.access_token'], censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // stdout through the one destination that a stalled or vanished reader cannot hold up (see logDestination.ts).
+  return pino(options, destination ?? stdoutLogDestination());
 }
 
 /**

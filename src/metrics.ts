@@ -30,6 +30,8 @@ export interface MetricSources {
   /** Group-commit append statements sent and committed by this process. */
   auditAppends(): { attempts: number; committed: number; stale: number };
   factsCache(): { hits: number; misses: number };
+  /** Log lines lost because stdout's reader was too slow or had gone. */
+  logLinesDropped(): number;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -63,6 +65,7 @@ export function createMetrics(sources: MetricSources): Metrics {
     ],
     ['consentry_facts_cache_hits_total', 'Requests decided from facts cached in this process (checked by their audit append)', () => sources.factsCache().hits],
     ['consentry_facts_cache_misses_total', 'Requests whose facts were read from the store', () => sources.factsCache().misses],
+    ['consentry_log_lines_dropped_total', "Log lines lost because stdout's reader was too slow or had gone", () => sources.logLinesDropped()],
   ] as const) {
     let counted = 0;
     new Counter({

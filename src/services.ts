@@ -4,6 +4,7 @@ import { SigningKeys } from './auth/signingKeys.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { settleIssuer } from './gatewayIssuer.js';
+import { stdoutLogDestination } from './logDestination.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readAuditAges } from './audit/auditAges.js';
@@ -44,7 +45,8 @@ export interface ServiceOptions extends OpenOptions {
 
 export async function createServices(givenConfig: Config, options: ServiceOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(givenConfig.logLevel);
+  const logDestination = options.logger ? undefined : stdoutLogDestination();
+  const logger = options.logger ?? createLogger(givenConfig.logLevel, logDestination);
   const db =
     options.db ??
     (await openDatabase(givenConfig.database, {
@@ -67,6 +69,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
     flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
     auditAppends: () => auditLog.counts,
     factsCache: () => accessSnapshots.cacheCounts,
+    logLinesDropped: () => logDestination?.droppedLines() ?? 0,
   });
   const services: Services = {
     config,

@@ -176,6 +176,7 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       consentry_decisions_stale_total: 'counter',
       consentry_facts_cache_hits_total: 'counter',
       consentry_facts_cache_misses_total: 'counter',
+      consentry_log_lines_dropped_total: 'counter',
       consentry_store_pool_connections: 'gauge',
       consentry_store_pool_waiting_requests: 'gauge',
       consentry_audit_chain_head_age_seconds: 'gauge',

@@ -1,0 +1,72 @@
+import sonicBoom from 'sonic-boom';
+
+// CommonJS: the default import is the class, which also carries itself under the name its types give it.
+const { SonicBoom } = sonicBoom;
+
+/**
+ * Log output a slow reader may leave pending. Past it, lines are dropped and
+ * counted: a stuck log shipper must not grow the gateway's memory until it dies.
+ */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** How long an exiting process keeps offering its last lines to a reader that does not take them. */
+const EXIT_FLUSH_MS = 1000;
+
+export interface LogDestination {
+  write(line: string): void;
+  /** Lines lost so far: dropped while the reader was too slow, or written after it went away. */
+  droppedLines(): number;
+}
+
+/**
+ * Where the logs go: stdout, usually a pipe into a log shipper, which may
+ * stop reading or exit. Writes are asynchronous (sonic-boom, as pino's own
+ * default); a reader that has gone stops the writing, not the process; and on
+ * exit the last lines are flushed within a deadline, so a SIGTERM always ends
+ * the process. With pino's default destination a gateway whose reader had
+ * stopped reading could not be stopped: its final flush retried for ever.
+ */
+function createStdoutDestination(): LogDestination {
+  // Opening process.stdout puts a pipe on fd 1 into non-blocking mode, as libuv does for every pipe it opens. A write
+  // to a full pipe then fails with EAGAIN and is retried later, instead of blocking a thread (at exit, the process)
+  // until the reader reads. Files are unaffected: writing to them does not wait on anyone.
+  void process.stdout;
+  let gone = false;
+  let dropped = 0;
+  let exitDeadline = Infinity;
+  const sonic = new SonicBoom({
+    fd: 1,
+    sync: false,
+    maxLength: MAX_PENDING_BYTES,
+    // A full pipe is waited out while the process runs; on exit only until the deadline.
+    retryEAGAIN: () => Date.now() < exitDeadline,
+  });
+  sonic.on('drop', () => dropped++);
+  // EPIPE (the reader exited) or any other write error: nothing more can reach the reader.
+  sonic.on('error', () => {
+    gone = true;
+  });
+  process.once('exit', () => {
+    if (gone) return;
+    exitDeadline = Date.now() + EXIT_FLUSH_MS;
+    try {
+      sonic.flushSync();
+    } catch {
+      // The reader went away or did not read in time: those lines are lost, the exit is not held.
+    }
+  });
+  return {
+    write(line) {
+      if (gone) dropped++;
+      else sonic.write(line);
+    },
+    droppedLines: () => dropped,
+  };
+}
+
+let stdout: LogDestination | undefined;
+
+/** The process's one stdout destination, shared by every logger it makes. */
+export function stdoutLogDestination(): LogDestination {
+  stdout ??= createStdoutDestination();
+  return stdout;
+}
