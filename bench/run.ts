@@ -22,10 +22,13 @@ import { ALL_CATEGORIES, benchSubjects, EVERY_FIELD } from './data.js';
 import { startOtlpSink } from './otlpSink.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP = 2;
-/** Turns each server takes in a comparison scenario, sharing BENCH_SECONDS between them. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Turns each server takes in a comparison scenario, sharing BENCH_SECONDS between them: four of 5 s, as
+ * a noisy machine's speed drifts within a run and two turns left the ratios varying by a third between runs.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 
 interface Scenario {
