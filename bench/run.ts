@@ -6,6 +6,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -79,12 +80,15 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 }
 
-/** What one server did over its turns in a scenario: p50 is the mean of the turns', p99 the worst turn's. */
+/**
+ * What one server did over its turns in a scenario. Its latency percentiles are those of every request it
+ * answered in all of its turns together, not the worst turn's p99: that statistic grows with the number of
+ * turns, and more with a server whose tail varies more.
+ */
 interface Measure {
   requests: number;
   seconds: number;
-  p50s: number[];
-  p99: number;
+  latencies: number[];
   cpu: number;
   postgresCpu: number;
   non2xx: number;
@@ -92,14 +96,12 @@ interface Measure {
 }
 
 function emptyMeasure(): Measure {
-  return { requests: 0, seconds: 0, p50s: [], p99: 0, cpu: 0, postgresCpu: 0, non2xx: 0, errors: 0 };
+  return { requests: 0, seconds: 0, latencies: [], cpu: 0, postgresCpu: 0, non2xx: 0, errors: 0 };
 }
 
 function addMeasure(m: Measure, r: autocannon.Result, cpu: number, postgresCpu: number): void {
   m.requests += r.requests.total;
   m.seconds += r.duration;
-  m.p50s.push(r.latency.p50);
-  m.p99 = Math.max(m.p99, r.latency.p99);
   m.cpu += cpu;
   m.postgresCpu += postgresCpu;
   m.non2xx += r.non2xx;
@@ -107,10 +109,17 @@ function addMeasure(m: Measure, r: autocannon.Result, cpu: number, postgresCpu: 
 }
 
 const rps = (m: Measure) => m.requests / m.seconds;
-const p50 = (m: Measure) => +(m.p50s.reduce((a, b) => a + b, 0) / m.p50s.length).toFixed(1);
+/** The latency under which a share `q` of the measured requests were answered, in ms, as autocannon rounds them. */
+function percentile(m: Measure, q: number): number {
+  const sorted = Float64Array.from(m.latencies).sort();
+  return sorted.length ? +sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(1) : NaN;
+}
+const p50 = (m: Measure) => percentile(m, 0.5);
+const p99 = (m: Measure) => percentile(m, 0.99);
 
-function load(url: string, body: string, token: string | undefined, connections: number, duration: number) {
-  return autocannon({
+/** Drives a server with autocannon; with `latencies`, each answer's latency (ms) is added to it. */
+function load(url: string, body: string, token: string | undefined, connections: number, duration: number, latencies?: number[]) {
+  const run = autocannon({
     url: `${url}/graphql`,
     method: 'POST',
     connections,
@@ -118,6 +127,9 @@ function load(url: string, body: string, token: string | undefined, connections:
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body,
   });
+  // What autocannon returns is also the run's event emitter, which its types leave out.
+  if (latencies) (run as unknown as EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
+  return run;
 }
 
 /**
@@ -334,7 +346,7 @@ async function main() {
           const server = servers[name];
           const cpu0 = cpuSeconds(server.process);
           const pg0 = postgresCpuSeconds();
-          const r = await load(server.url, body, server.token, scenario.connections, DURATION / ROUNDS);
+          const r = await load(server.url, body, server.token, scenario.connections, DURATION / ROUNDS, measured[name].latencies);
           addMeasure(measured[name], r, cpuSeconds(server.process) - cpu0, server.postgres ? postgresCpuSeconds() - pg0 : 0);
         }
       }
@@ -357,9 +369,9 @@ async function main() {
         'rps ratio': +(rps(full) / rps(bare)).toFixed(2),
         'bare p50 ms': p50(bare),
         'consentry p50 ms': p50(full),
-        'bare p99 ms': bare.p99,
-        'consentry p99 ms': full.p99,
-        'p99 ratio': +(full.p99 / Math.max(1, bare.p99)).toFixed(2),
+        'bare p99 ms': p99(bare),
+        'consentry p99 ms': p99(full),
+        'p99 ratio': +(p99(full) / p99(bare)).toFixed(2),
         'bare CPU ms/req': +(bareCpu * 1000).toFixed(3),
         'consentry CPU ms/req': +(fullCpu * 1000).toFixed(3),
         'PostgreSQL CPU ms/req': +(pgCpu * 1000).toFixed(3),
@@ -367,7 +379,7 @@ async function main() {
         'round trips/request under load': +rtLoaded.toFixed(2),
         'typical rps': Math.round(rps(typical)),
         'consentry/typical rps': +(rps(full) / rps(typical)).toFixed(2),
-        'typical p99 ms': typical.p99,
+        'typical p99 ms': p99(typical),
         'typical CPU ms/req': +(typicalCpu * 1000).toFixed(3),
         'typical PostgreSQL CPU ms/req': +(typicalPgCpu * 1000).toFixed(3),
       });
