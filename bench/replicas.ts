@@ -28,7 +28,7 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const DURATION = Number(process.env.BENCH_SECONDS ?? 16);
 /** Turns each replica count takes per load, sharing DURATION (see replicaRows). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const WARMUP = 2;
+const WARMUP = 6;
 /** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
 const WRITER = process.env.BENCH_WRITER !== '0';
 /**
@@ -70,7 +70,7 @@ async function bareControl(connections: number): Promise<Record<string, string |
     try {
       const perProcess = Math.max(1, Math.round(connections / count));
       const options = (port: number) => loadOptions(`http://127.0.0.1:${port}`, undefined, perProcess);
-      await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP })));
+      await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP * count })));
       const cpu0 = servers.reduce((t, s) => t + cpuSeconds(s), 0);
       const results = await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: DURATION })));
       const total = results.reduce((t, r) => t + r.requests.total, 0);
@@ -144,7 +144,10 @@ async function measure({ env, services, partner, subjects }: Setup, count: numbe
     const token = body.access_token as string;
     const perReplica = Math.max(1, Math.round(connections / count));
     // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
-    await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP })));
+    // Each is a fresh process and gets a share of the load, so each warms up for as many requests as one
+    // replica alone would (WARMUP seconds per replica): with 2 s for all, the replicas of the larger counts were
+    // still warming up when measured, at up to half as much CPU again per request.
+    await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP * count })));
     const before = await settledAppendCounts(urls);
     // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
     let writing = true;

@@ -24,7 +24,12 @@ import { startOtlpSink } from './otlpSink.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
-const WARMUP = 2;
+/**
+ * Seconds of load each server takes before it is measured in a scenario. With 2, Consentry's and the
+ * typical implementation's first turns still ran at a tenth less throughput, at more CPU per request, than
+ * their later ones: they were still warming up, which the bare server, with far less code, did not show.
+ */
+const WARMUP = 6;
 /**
  * Turns each server takes in a comparison scenario, sharing BENCH_SECONDS between them: four of 5 s, as
  * a noisy machine's speed drifts within a run and two turns left the ratios varying by a third between runs.
