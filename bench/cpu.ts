@@ -6,11 +6,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** CPU seconds (user + system) a process has used. */
-export function cpuSecondsOf(pid: number | string): number {
+/**
+ * CPU seconds (user + system) a process has used; with `reapedChildren`, also
+ * those of its children that have ended and been waited for.
+ */
+export function cpuSecondsOf(pid: number | string, reapedChildren = false): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const own = Number(fields[11]) + Number(fields[12]);
+    return (reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
   } catch {
     return 0; // the process ended between listing and reading
   }
@@ -23,13 +27,16 @@ export function cpuSeconds(child: ChildProcess): number {
 /**
  * CPU seconds used so far by the local PostgreSQL server's processes (0 when
  * it runs elsewhere). It shares the machine's cores with the gateway, so it
- * belongs in the cost of a request.
+ * belongs in the cost of a request. Backends that have ended count too, through
+ * the postmaster that reaped them: summing only the live processes lost a
+ * backend's whole history when a client pool closed an idle connection during
+ * a measurement, which once made the difference negative.
  */
 export function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSecondsOf(pid);
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSecondsOf(pid, true);
     } catch {
       // gone already
     }
