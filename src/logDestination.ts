@@ -23,7 +23,8 @@ export interface LogDestination {
  * default); a reader that has gone stops the writing, not the process; and on
  * exit the last lines are flushed within a deadline, so a SIGTERM always ends
  * the process. With pino's default destination a gateway whose reader had
- * stopped reading could not be stopped: its final flush retried for ever.
+ * stopped reading could not be stopped: its final flush blocked on the full
+ * pipe, or, once the reader had exited, retried the broken one for ever.
  */
 function createStdoutDestination(): LogDestination {
   // Opening process.stdout puts a pipe on fd 1 into non-blocking mode, as libuv does for every pipe it opens. A write

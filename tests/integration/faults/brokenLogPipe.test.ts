@@ -49,13 +49,18 @@ describe('a gateway whose log reader has gone', () => {
     return Promise.race([process.exited, sleep(ms).then(() => 'still running')]);
   }
 
+  /** What every case asks: it still answers, and SIGTERM ends it, drained. */
+  async function expectServingThenStopping(process: ServeProcess): Promise<void> {
+    expect((await fetch(`${process.url}/healthz`)).status).toBe(200);
+    process.child.kill('SIGTERM');
+    expect(await exitWithin(process, 15_000)).toBe(0);
+  }
+
   it('a reader that stops reading: the gateway goes on serving, and stops on SIGTERM', async () => {
     gateway = await start();
     gateway.child.stdout!.pause();
     await logALot(gateway.url);
-    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    gateway.child.kill('SIGTERM');
-    expect(await exitWithin(gateway, 15_000)).toBe(0);
+    await expectServingThenStopping(gateway);
   }, 120_000);
 
   it('a reader that stopped reading and then exited: the gateway stops on SIGTERM', async () => {
@@ -64,17 +69,13 @@ describe('a gateway whose log reader has gone', () => {
     await logALot(gateway.url);
     gateway.child.stdout!.destroy();
     await sleep(100);
-    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    gateway.child.kill('SIGTERM');
-    expect(await exitWithin(gateway, 15_000)).toBe(0);
+    await expectServingThenStopping(gateway);
   }, 120_000);
 
   it('a reader that has exited: the gateway serves and stops on SIGTERM', async () => {
     gateway = await start();
     gateway.child.stdout!.destroy();
     await logALot(gateway.url);
-    expect((await fetch(`${gateway.url}/healthz`)).status).toBe(200);
-    gateway.child.kill('SIGTERM');
-    expect(await exitWithin(gateway, 15_000)).toBe(0);
+    await expectServingThenStopping(gateway);
   }, 120_000);
 });
