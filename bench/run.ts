@@ -114,7 +114,7 @@ function addMeasure(m: Measure, r: autocannon.Result, cpu: number, postgresCpu: 
 }
 
 const rps = (m: Measure) => m.requests / m.seconds;
-/** The latency under which a share `q` of the measured requests were answered, in ms, as autocannon rounds them. */
+/** The latency under which a share `q` of the measured requests were answered, in ms to a tenth. */
 function percentile(m: Measure, q: number): number {
   const sorted = Float64Array.from(m.latencies).sort();
   return sorted.length ? +sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!.toFixed(1) : NaN;

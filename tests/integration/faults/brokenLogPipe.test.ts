@@ -56,26 +56,27 @@ describe('a gateway whose log reader has gone', () => {
     expect(await exitWithin(process, 15_000)).toBe(0);
   }
 
-  it('a reader that stops reading: the gateway goes on serving, and stops on SIGTERM', async () => {
-    gateway = await start();
-    gateway.child.stdout!.pause();
-    await logALot(gateway.url);
-    await expectServingThenStopping(gateway);
-  }, 120_000);
+  /** What the log shipper on the other end of stdout does while the gateway logs a request per line. */
+  const readers: [string, (gateway: ServeProcess) => Promise<void>][] = [
+    ['stops reading', async (g) => {
+      g.child.stdout!.pause();
+      await logALot(g.url);
+    }],
+    ['stops reading and then exits', async (g) => {
+      g.child.stdout!.pause();
+      await logALot(g.url);
+      g.child.stdout!.destroy();
+      await sleep(100);
+    }],
+    ['has exited', async (g) => {
+      g.child.stdout!.destroy();
+      await logALot(g.url);
+    }],
+  ];
 
-  it('a reader that stopped reading and then exited: the gateway stops on SIGTERM', async () => {
+  it.each(readers)('a reader that %s: the gateway goes on serving, and stops on SIGTERM', async (_, reader) => {
     gateway = await start();
-    gateway.child.stdout!.pause();
-    await logALot(gateway.url);
-    gateway.child.stdout!.destroy();
-    await sleep(100);
-    await expectServingThenStopping(gateway);
-  }, 120_000);
-
-  it('a reader that has exited: the gateway serves and stops on SIGTERM', async () => {
-    gateway = await start();
-    gateway.child.stdout!.destroy();
-    await logALot(gateway.url);
+    await reader(gateway);
     await expectServingThenStopping(gateway);
   }, 120_000);
 });
