@@ -7,7 +7,9 @@
  * as another writer). Reports total throughput, p99, 503s, audit append
  * statements sent per append committed, and where the CPU went (the gateways,
  * PostgreSQL, this process: load generator and consent writer, and the
- * machine's idle share), side by side in one run.
+ * machine's idle share), side by side in one run. Two controls follow: the
+ * typical implementation of bench/run.ts (PostgreSQL per request, no audit
+ * chain) and the bare Apollo Server, split across processes the same way.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -52,8 +54,27 @@ function loadOptions(url: string, token: string | undefined, connections: number
   };
 }
 
+/** What serves the partner requests: Consentry's replicas, or the typical implementation's processes (the control). */
+type Server = 'consentry' | 'typical';
+/** How a table names its process count, and how its ratios are labelled. */
+const COUNT_COLUMN: Record<Server, string> = { consentry: 'replicas', typical: 'typical processes' };
+const RATIO_LABEL: Record<Server, string> = { consentry: '', typical: 'typical: ' };
+
 function serve(port: number, env: Record<string, string>): Promise<ChildProcess> {
   return start([CONSENTRY, 'serve', '--no-demo'], { ...env, PORT: String(port) }, 'listening', PROFILE_FLAGS);
+}
+
+/**
+ * The typical implementation of bench/run.ts on the same database: two
+ * queries and one audit row inserted per request, no chain and no group
+ * commit. It checks the tokens Consentry issued against Consentry's JWKS.
+ */
+function serveTypical(port: number, env: Record<string, string>, issuerPort: number): Promise<ChildProcess> {
+  return start(
+    ['bench/typicalImplementation.ts'],
+    { PORT: String(port), DATABASE_URL: env.DATABASE_URL!, JWKS_URL: `http://127.0.0.1:${issuerPort}/.well-known/jwks.json`, ISSUER },
+    'ready',
+  );
 }
 
 /**
@@ -111,6 +132,8 @@ interface Setup {
   services: Awaited<ReturnType<typeof createServices>>;
   partner: Awaited<ReturnType<typeof createTestPartner>>;
   subjects: ReturnType<typeof benchSubjects>;
+  /** The query's answer, as the first server gave it; every other must give the same. */
+  answer?: string;
 }
 
 /** What one measured stretch of load on `count` replicas added up to. */
@@ -123,32 +146,42 @@ interface Totals {
   consentWrites: number;
   attempts: number;
   commits: number;
-  gatewaysCpu: number;
+  serversCpu: number;
   postgresCpu: number;
   benchCpu: number;
   idle: number;
   busy: number;
 }
 
-/** `count` replicas sharing `connections` client connections for `seconds`, with the consent writer alongside. */
-async function measure({ env, services, partner, subjects }: Setup, count: number, connections: number, seconds: number): Promise<Totals> {
+/**
+ * `count` processes of `server` sharing `connections` client connections for
+ * `seconds`, with the consent writer alongside. For the typical
+ * implementation, one Consentry process more issues the token and serves the
+ * JWKS; it takes no partner requests and its CPU is not counted.
+ */
+async function measure(setup: Setup, server: Server, count: number, connections: number, seconds: number): Promise<Totals> {
+  const { env, services, partner, subjects } = setup;
   const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
-  const replicas = await Promise.all(ports.map((port) => serve(port, env)));
+  const issuerPort = server === 'typical' ? await freePort() : ports[0]!;
+  const issuer = server === 'typical' ? [await serve(issuerPort, env)] : [];
+  const replicas = await Promise.all(ports.map((port) => (server === 'typical' ? serveTypical(port, env, issuerPort) : serve(port, env))));
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   try {
-    const { body } = await requestToken(urls[0]!, {
+    const { body } = await requestToken(`http://127.0.0.1:${issuerPort}`, {
       grant_type: 'client_credentials',
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
       client_assertion: await clientAssertion(ISSUER, partner),
     });
     const token = body.access_token as string;
+    for (const u of urls) await sameAnswer(u, token, setup);
     const perReplica = Math.max(1, Math.round(connections / count));
     // Each replica warms up first (JIT, lazily built schemas, pool connections): the rows compare steady states.
     // Each is a fresh process and gets a share of the load, so each warms up for as many requests as one
     // replica alone would (WARMUP seconds per replica): with 2 s for all, the replicas of the larger counts were
     // still warming up when measured, at up to half as much CPU again per request.
     await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP * count })));
-    const before = await settledAppendCounts(urls);
+    // The typical implementation has no audit chain, hence no append counters.
+    const before = server === 'consentry' ? await settledAppendCounts(urls) : [];
     // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
     let writing = true;
     let consentWrites = 0;
@@ -160,12 +193,12 @@ async function measure({ env, services, partner, subjects }: Setup, count: numbe
         consentWrites += 2;
       }
     })();
-    const cpu0 = { gateways: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
+    const cpu0 = { servers: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
     const results = await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: seconds })));
     const benchUsage = process.cpuUsage(cpu0.bench);
     const machine = machineCpuSeconds();
     const totals = {
-      gatewaysCpu: replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.gateways,
+      serversCpu: replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.servers,
       postgresCpu: postgresCpuSeconds() - cpu0.postgres,
       benchCpu: (benchUsage.user + benchUsage.system) / 1e6,
       idle: machine.idle - cpu0.machine.idle,
@@ -173,7 +206,7 @@ async function measure({ env, services, partner, subjects }: Setup, count: numbe
     };
     writing = false;
     await writer;
-    const after = await settledAppendCounts(urls);
+    const after = server === 'consentry' ? await settledAppendCounts(urls) : [];
     const unavailable = results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0);
     return {
       ...totals,
@@ -187,8 +220,15 @@ async function measure({ env, services, partner, subjects }: Setup, count: numbe
       commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
     };
   } finally {
-    await stop(replicas);
+    await stop([...replicas, ...issuer]);
   }
+}
+
+/** Both servers must answer the query alike, or comparing their throughput means nothing. */
+async function sameAnswer(url: string, token: string, setup: Setup): Promise<void> {
+  const answer = await (await fetch(`${url}/graphql`, { method: 'POST', headers: loadOptions(url, token, 1).headers, body: QUERY })).text();
+  setup.answer ??= answer;
+  if (answer !== setup.answer) throw new Error(`${url} answers ${answer}, not ${setup.answer}`);
 }
 
 function sum(a: Totals | undefined, b: Totals): Totals {
@@ -203,28 +243,29 @@ function sum(a: Totals | undefined, b: Totals): Totals {
  * counts take turns in rounds (ROUNDS, in alternating order), so a drift in
  * this machine's speed weighs on all of them alike; each row adds up its rounds.
  */
-async function replicaRows(setup: Setup, connections: number): Promise<Record<string, string | number>[]> {
+async function replicaRows(setup: Setup, server: Server, connections: number): Promise<Record<string, string | number>[]> {
   const totals = new Map<number, Totals>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const count of round % 2 ? [...REPLICAS].reverse() : REPLICAS) {
-      totals.set(count, sum(totals.get(count), await measure(setup, count, connections, DURATION / ROUNDS)));
-      process.stdout.write(`${count} replica(s), ${connections} connections, round ${round + 1}: done\n`);
+      totals.set(count, sum(totals.get(count), await measure(setup, server, count, connections, DURATION / ROUNDS)));
+      process.stdout.write(`${server}: ${count} process(es), ${connections} connections, round ${round + 1}: done\n`);
     }
   }
   return REPLICAS.map((count) => {
     const t = totals.get(count)!;
     const perRequest = (cpu: number) => +((cpu / t.requests) * 1000).toFixed(3);
+    const appends = server === 'consentry' && t.commits;
     return {
-      replicas: count,
+      [COUNT_COLUMN[server]]: count,
       'connections (total)': Math.max(1, Math.round(connections / count)) * count,
       'rps (total)': Math.round(t.requests / t.seconds),
       'p99 ms (worst replica)': t.p99,
       '503s': t.unavailable,
       'other non-2xx': t.otherNon2xx,
       'consent writes': t.consentWrites,
-      'append attempts / commit': t.commits ? (t.attempts / t.commits).toFixed(3) : 'n/a',
-      'requests per append statement': t.commits ? +(t.requests / t.commits).toFixed(2) : 'n/a',
-      'gateways CPU ms/req': perRequest(t.gatewaysCpu),
+      'append attempts / commit': appends ? (t.attempts / t.commits).toFixed(3) : 'n/a',
+      'requests per append statement': appends ? +(t.requests / t.commits).toFixed(2) : 'n/a',
+      'servers CPU ms/req': perRequest(t.serversCpu),
       'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
       'load + writer CPU ms/req': perRequest(t.benchCpu),
       'machine idle': `${((t.idle / (t.idle + t.busy)) * 100).toFixed(0)} %`,
@@ -253,24 +294,28 @@ async function main() {
     CONSENTRY_METRICS_TOKEN: METRICS_TOKEN,
   };
   const services = await createServices(loadConfig({ ...env, LOG_LEVEL: 'silent', NODE_ENV: 'test' }));
-  const tables: Record<string, string | number>[][] = [];
+  const controls = process.env.BENCH_CONTROL !== '0';
+  const tables: { server: Server; rows: Record<string, string | number>[] }[] = [];
   try {
     process.stdout.write('seeding 200 subjects and their consents...\n');
     const subjects = benchSubjects(200);
     await upsertScoreSummaries(services.db, subjects);
     const partner = await createTestPartner(services, { purposes: ['credit_underwriting'] });
     for (const s of subjects.slice(0, 20)) await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.threshold', 'score.band'], 365);
-    for (const connections of CONNECTION_LOADS) tables.push(await replicaRows({ env, services, partner, subjects }, connections));
+    const setup: Setup = { env, services, partner, subjects };
+    for (const server of controls ? (['consentry', 'typical'] as const) : (['consentry'] as const)) {
+      for (const connections of CONNECTION_LOADS) tables.push({ server, rows: await replicaRows(setup, server, connections) });
+    }
   } finally {
     await services.db.close();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
   }
-  for (const rows of tables) {
+  for (const { server, rows } of tables) {
     console.table(rows);
-    printRatios(rows, 'replicas', '');
+    printRatios(rows, COUNT_COLUMN[server], RATIO_LABEL[server]);
   }
-  if (process.env.BENCH_CONTROL !== '0') {
+  if (controls) {
     for (const connections of CONNECTION_LOADS) {
       const control = await bareControl(connections);
       console.table(control);
