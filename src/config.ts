@@ -65,7 +65,8 @@ export interface Config {
   /** Where `seed-demo` writes demo partners' private keys and example requests. */
   demoDir: string;
   rateLimit: { points: number; durationSeconds: number };
-  audit: { checkpointEvery: number; checkpointIntervalSeconds: number };
+  /** groupLingerMs: the longest a group commit waits for more requests while other writers share the chain (AuditLog). */
+  audit: { checkpointEvery: number; checkpointIntervalSeconds: number; groupLingerMs: number };
   /** Storage limitation (README, Configuration): how long score data and unanswered requests are kept, and how often that is applied. */
   retention: { scoreDays: number; requestDays: number; intervalSeconds: number };
   probing: { windowMinutes: number; maxDenialRate: number; maxDistinctNonConsenting: number; throttle: boolean };
@@ -185,6 +186,7 @@ const envSchema = z.object({
   CONSENTRY_RATE_WINDOW_SECONDS: intFrom('CONSENTRY_RATE_WINDOW_SECONDS', 60, 1, 86_400),
   CONSENTRY_CHECKPOINT_EVERY: intFrom('CONSENTRY_CHECKPOINT_EVERY', 1000, 1, 10_000_000),
   CONSENTRY_CHECKPOINT_INTERVAL_SECONDS: intFrom('CONSENTRY_CHECKPOINT_INTERVAL_SECONDS', 300, 1, 86_400),
+  CONSENTRY_AUDIT_GROUP_LINGER_MS: intFrom('CONSENTRY_AUDIT_GROUP_LINGER_MS', 2, 0, 50),
   CONSENTRY_RETENTION_SCORE_DAYS: intFrom('CONSENTRY_RETENTION_SCORE_DAYS', 30, 1, 3650),
   CONSENTRY_RETENTION_REQUEST_DAYS: intFrom('CONSENTRY_RETENTION_REQUEST_DAYS', 30, 1, 3650),
   CONSENTRY_RETENTION_INTERVAL_SECONDS: intFrom('CONSENTRY_RETENTION_INTERVAL_SECONDS', 3600, 10, 604_800),
@@ -317,6 +319,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audit: {
       checkpointEvery: e.CONSENTRY_CHECKPOINT_EVERY,
       checkpointIntervalSeconds: e.CONSENTRY_CHECKPOINT_INTERVAL_SECONDS,
+      groupLingerMs: e.CONSENTRY_AUDIT_GROUP_LINGER_MS,
     },
     retention: {
       scoreDays: e.CONSENTRY_RETENTION_SCORE_DAYS,

@@ -58,7 +58,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
   const keys = new SigningKeys(db, clock);
   await keys.load();
   const pseudonyms = await SubjectPseudonyms.load(db, clock());
-  const auditLog = new AuditLog(db);
+  const auditLog = new AuditLog(db, config.audit.groupLingerMs);
   const scoreSource = createScoreSource(config.scoreSource);
   const factsCache = config.factsCacheSubjects > 0 ? new AccessFactsCache(config.factsCacheSubjects) : undefined;
   const accessSnapshots = new AccessSnapshotReader(db, { withSubjectData: scoreSource.readsWithSnapshot }, factsCache);

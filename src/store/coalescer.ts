@@ -10,6 +10,9 @@ interface Queued<In, Out> {
 /** Told how many callers share the run that serves this one (tracing records it). */
 export type GroupListener = (groupSize: number) => void;
 
+/** How long a run may wait for more callers before it starts, in ms (0: start at once); asked before each run. */
+export type Linger = () => number;
+
 /**
  * Group execution for the hot path: the first caller runs at once, and
  * everyone who arrives while that run is in flight is served by the next run,
@@ -23,20 +26,51 @@ export type GroupListener = (groupSize: number) => void;
 export class Coalescer<In, Out> {
   private queued: Queued<In, Out>[] = [];
   private running = false;
+  /**
+   * Callers waiting at the end of the last run: those it served and those who came during it. A run
+   * that may linger waits for as many (see gather).
+   */
+  private lastWaiting = 0;
+  /** Set while a run lingers: ends the wait early once enough callers have come. */
+  private gathering?: { target: number; end: () => void };
 
   /**
    * `run` gets the inputs in submission order and must return one output per input, in the same order.
    * `isolate` says whether a failed group is worth re-running caller by caller (see runAlone).
+   * `linger`, when given, lets a run wait a little for more callers (see gather).
    */
   constructor(
     private readonly run: (inputs: In[]) => Promise<Out[]>,
     private readonly isolate: (err: unknown) => boolean = (err) => !(err instanceof StoreUnavailableError),
+    private readonly linger?: Linger,
   ) {}
 
   submit(input: In, joined?: GroupListener): Promise<Out> {
     return new Promise((resolve, reject) => {
       this.queued.push({ input, resolve, reject, joined });
+      if (this.gathering && this.queued.length >= this.gathering.target) this.gathering.end();
       if (!this.running) void this.drain();
+    });
+  }
+
+  /**
+   * Under steady load the runs settle into two alternating groups, one running while the other gathers,
+   * each about half of the callers: after a run, its callers come back while the next group has already
+   * started. Where a run costs much the same whatever its size and its cost is what limits (see
+   * AuditLog), waiting up to `ms` for as many callers as were waiting at the end of the last run
+   * turns those two half groups into one.
+   */
+  private gather(ms: number): Promise<void> {
+    const target = this.lastWaiting;
+    if (ms <= 0 || this.queued.length >= target) return Promise.resolve();
+    return new Promise((done) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.gathering = undefined;
+        done();
+      };
+      const timer = setTimeout(end, ms);
+      this.gathering = { target, end };
     });
   }
 
@@ -60,11 +94,13 @@ export class Coalescer<In, Out> {
     this.running = true;
     try {
       while (this.queued.length) {
+        if (this.linger) await this.gather(this.linger());
         const batch = this.queued;
         this.queued = [];
         for (const b of batch) b.joined?.(batch.length);
         try {
           const outputs = await this.run(batch.map((b) => b.input));
+          this.lastWaiting = batch.length + this.queued.length;
           batch.forEach((b, i) => b.resolve(outputs[i]!));
         } catch (err) {
           if (batch.length > 1 && this.isolate(err)) await this.runAlone(batch);

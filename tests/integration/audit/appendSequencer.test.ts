@@ -66,4 +66,20 @@ describe.each(STORE_KINDS)('the audit sequencer on %s', (kind) => {
     const [{ n }] = await store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE kind = 'access'");
     expect(n).toBe(1 + 240 + 40);
   });
+
+  it('places every event once when writers that share the chain let their groups wait for each other (a group linger)', async () => {
+    const writers = [new AuditLog(store.db, 5), new AuditLog(second, 5)];
+    // Waves of concurrent requests on both writers, so that each sees the other's groups between its own.
+    for (let wave = 0; wave < 30; wave++) {
+      const results = await Promise.all(writers.flatMap((log, w) => Array.from({ length: 4 }, (_, i) => log.append([access(wave * 4 + i, `l${w}`)]))));
+      expect(results.every((events) => events.length === 1)).toBe(true);
+    }
+    for (const log of writers) expect(log.counts.attempts).toBe(log.counts.committed);
+    const verified = await verifyStoredChain({ db: store.db, keys: new SigningKeys(store.db, () => new Date()) });
+    expect(verified.problem).toBeUndefined();
+    const [{ n, distinct }] = await store.db.query<{ n: number; distinct: number }>(
+      "SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS distinct FROM audit_events WHERE actor_id IN ('p-l0', 'p-l1')",
+    );
+    expect({ n, distinct }).toEqual({ n: 240, distinct: 240 });
+  });
 });

@@ -3,7 +3,7 @@ import { StoreUnavailableError } from '../../../src/errors.js';
 import { Coalescer } from '../../../src/store/coalescer.js';
 
 /** A coalescer whose runs finish only when the test says so, recording what each run was given. */
-function controlled() {
+function controlled(linger?: () => number) {
   const runs: number[][] = [];
   const finish: (() => void)[] = [];
   let failNext = false;
@@ -14,7 +14,7 @@ function controlled() {
     await new Promise<void>((r) => finish.push(r));
     if (fail) throw new Error('store down');
     return inputs.map((n) => n * 10);
-  });
+  }, undefined, linger);
   const tick = () => new Promise((r) => setTimeout(r, 0));
   return { c, runs, finish: () => finish.shift()!(), failNextRun: () => (failNext = true), tick };
 }
@@ -105,5 +105,50 @@ describe('Coalescer', () => {
     await first;
     expect(await Promise.all(group)).toEqual(['upstream down', 'upstream down']);
     expect(runs).toEqual([[1], [2, 3]]);
+  });
+
+  it('lets a run linger for as many callers as were waiting when the last run ended, and starts it once they have come', async () => {
+    const t = controlled(() => 10_000);
+    const first = t.c.submit(1);
+    await t.tick();
+    const during = [t.c.submit(2), t.c.submit(3)];
+    t.finish();
+    await first;
+    await t.tick();
+    // Three were waiting when the first run ended (its caller and the two who came meanwhile): two are here.
+    expect(t.runs).toEqual([[1]]);
+    const last = t.c.submit(4);
+    await t.tick();
+    expect(t.runs).toEqual([[1], [2, 3, 4]]);
+    t.finish();
+    expect(await Promise.all([...during, last])).toEqual([20, 30, 40]);
+  });
+
+  it('lingers no longer than it is allowed, then runs whoever came', async () => {
+    const t = controlled(() => 20);
+    const first = t.c.submit(1);
+    await t.tick();
+    const during = [t.c.submit(2), t.c.submit(3)];
+    t.finish();
+    await first;
+    await t.tick();
+    expect(t.runs).toEqual([[1]]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.runs).toEqual([[1], [2, 3]]);
+    t.finish();
+    expect(await Promise.all(during)).toEqual([20, 30]);
+  });
+
+  it('does not linger when its owner allows no wait', async () => {
+    const t = controlled(() => 0);
+    const first = t.c.submit(1);
+    await t.tick();
+    const during = [t.c.submit(2), t.c.submit(3)];
+    t.finish();
+    await first;
+    await t.tick();
+    expect(t.runs).toEqual([[1], [2, 3]]);
+    t.finish();
+    expect(await Promise.all(during)).toEqual([20, 30]);
   });
 });
