@@ -1,8 +1,8 @@
 import { AuditUnavailableError } from '../errors.js';
 import { Coalescer, type GroupListener } from '../store/coalescer.js';
-import { ChainSharing } from './chainSharing.js';
 import type { FactsCheck } from '../store/accessSnapshot.js';
 import type { Database, Sql } from '../store/database.js';
+import { ChainSharing } from './chainSharing.js';
 import { oversizedEventProblem, prepareEvent, type AuditEvent, type AuditEventInput, type PreparedEvent } from './chain.js';
 
 export type AppendListener = (appended: readonly AuditEvent[]) => void;

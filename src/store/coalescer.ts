@@ -19,6 +19,8 @@ export type Linger = () => number;
  * together. At low load nothing waits; under load one statement serves many
  * requests, so round trips per request fall as concurrency rises.
  *
+ * An owner may let a run wait a little for more callers first (see gather).
+ *
  * A run starts only after every caller in it submitted, so it observes
  * everything committed before any of them started: batching never serves a
  * caller from a read taken before its request began.

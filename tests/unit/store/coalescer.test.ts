@@ -107,15 +107,20 @@ describe('Coalescer', () => {
     expect(runs).toEqual([[1], [2, 3]]);
   });
 
-  it('lets a run linger for as many callers as were waiting when the last run ended, and starts it once they have come', async () => {
-    const t = controlled(() => 10_000);
+  /** Runs 1 alone, with 2 and 3 coming during its run; returns once run 1 has answered. Three callers were waiting when it ended. */
+  async function firstRunWithTwoComing(t: ReturnType<typeof controlled>): Promise<Promise<number>[]> {
     const first = t.c.submit(1);
     await t.tick();
     const during = [t.c.submit(2), t.c.submit(3)];
     t.finish();
     await first;
     await t.tick();
-    // Three were waiting when the first run ended (its caller and the two who came meanwhile): two are here.
+    return during;
+  }
+
+  it('lets a run linger for as many callers as were waiting when the last run ended, and starts it once they have come', async () => {
+    const t = controlled(() => 10_000);
+    const during = await firstRunWithTwoComing(t);
     expect(t.runs).toEqual([[1]]);
     const last = t.c.submit(4);
     await t.tick();
@@ -126,12 +131,7 @@ describe('Coalescer', () => {
 
   it('lingers no longer than it is allowed, then runs whoever came', async () => {
     const t = controlled(() => 20);
-    const first = t.c.submit(1);
-    await t.tick();
-    const during = [t.c.submit(2), t.c.submit(3)];
-    t.finish();
-    await first;
-    await t.tick();
+    const during = await firstRunWithTwoComing(t);
     expect(t.runs).toEqual([[1]]);
     await new Promise((r) => setTimeout(r, 100));
     expect(t.runs).toEqual([[1], [2, 3]]);
@@ -141,12 +141,7 @@ describe('Coalescer', () => {
 
   it('does not linger when its owner allows no wait', async () => {
     const t = controlled(() => 0);
-    const first = t.c.submit(1);
-    await t.tick();
-    const during = [t.c.submit(2), t.c.submit(3)];
-    t.finish();
-    await first;
-    await t.tick();
+    const during = await firstRunWithTwoComing(t);
     expect(t.runs).toEqual([[1], [2, 3]]);
     t.finish();
     expect(await Promise.all(during)).toEqual([20, 30]);
