@@ -64,7 +64,6 @@ export class Coalescer<In, Out> {
    */
   private gather(ms: number): Promise<void> {
     const target = this.lastWaiting;
-    if (ms <= 0 || this.queued.length >= target) return Promise.resolve();
     return new Promise((done) => {
       const end = () => {
         clearTimeout(timer);
@@ -96,7 +95,8 @@ export class Coalescer<In, Out> {
     this.running = true;
     try {
       while (this.queued.length) {
-        if (this.linger) await this.gather(this.linger());
+        const lingerMs = this.linger?.() ?? 0;
+        if (lingerMs > 0 && this.queued.length < this.lastWaiting) await this.gather(lingerMs);
         const batch = this.queued;
         this.queued = [];
         for (const b of batch) b.joined?.(batch.length);
