@@ -8,6 +8,7 @@ import { PartnerTrustedDocuments1764000000050 } from './1764000000050-PartnerTru
 import { SubjectPseudonyms1764000000060 } from './1764000000060-SubjectPseudonyms.js';
 import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendCheck.js';
 import { FactChanges1764000000080 } from './1764000000080-FactChanges.js';
+import { AuditHashUnindexed1764000000090 } from './1764000000090-AuditHashUnindexed.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   SubjectPseudonyms1764000000060,
   AccessAppendCheck1764000000070,
   FactChanges1764000000080,
+  AuditHashUnindexed1764000000090,
 ];

@@ -29,6 +29,8 @@ export interface MetricSources {
   flaggedPartners(): number;
   /** Group-commit append statements sent and committed by this process. */
   auditAppends(): { attempts: number; committed: number; stale: number };
+  /** Whether other writers append to the audit chain between this process's group commits. */
+  auditChainShared(): boolean;
   factsCache(): { hits: number; misses: number };
   /** Log lines lost because stdout's reader was too slow or had gone. */
   logLinesDropped(): number;
@@ -108,6 +110,14 @@ export function createMetrics(sources: MetricSources): Metrics {
       const ages = await sources.auditAges().catch(() => ({ headAgeSeconds: NaN, checkpointAgeSeconds: NaN }));
       headAge.set(ages.headAgeSeconds);
       this.set(ages.checkpointAgeSeconds);
+    },
+  });
+  new Gauge({
+    name: 'consentry_audit_chain_shared',
+    help: "1 while other writers (replicas, consent changes) append to the audit chain between this process's group commits, whose groups then wait for each other (CONSENTRY_AUDIT_GROUP_LINGER_MS); 0 alone",
+    registers,
+    collect() {
+      this.set(sources.auditChainShared() ? 1 : 0);
     },
   });
   new Gauge({

@@ -68,6 +68,7 @@ export async function createServices(givenConfig: Config, options: ServiceOption
     auditAges: () => readAuditAges(db, clock()),
     flaggedPartners: () => probingMonitorFor(services).flaggedCount(),
     auditAppends: () => auditLog.counts,
+    auditChainShared: () => auditLog.chainShared(),
     factsCache: () => accessSnapshots.cacheCounts,
     logLinesDropped: () => logDestination?.droppedLines() ?? 0,
   });

@@ -139,6 +139,11 @@ export class AuditLog {
     return result;
   }
 
+  /** Whether other writers append to the chain between this process's groups (then its groups may wait, see `sharing`). */
+  chainShared(): boolean {
+    return this.sharing.shared();
+  }
+
   /** Undefined while appends succeed; otherwise since when they have been failing. */
   failing(): Date | undefined {
     return this.failingSince;

@@ -181,6 +181,7 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       consentry_store_pool_waiting_requests: 'gauge',
       consentry_audit_chain_head_age_seconds: 'gauge',
       consentry_audit_checkpoint_age_seconds: 'gauge',
+      consentry_audit_chain_shared: 'gauge',
       consentry_probing_flagged_partners: 'gauge',
       consentry_category_releases_total: 'counter',
       consentry_category_denials_total: 'counter',
@@ -235,5 +236,43 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
       sample(after, 'consentry_graphql_request_duration_seconds_count', { operation_type: 'query', outcome: 'refused' }) -
         sample(before, 'consentry_graphql_request_duration_seconds_count', { operation_type: 'query', outcome: 'refused' }),
     ).toBe(1);
+  });
+});
+
+/**
+ * Whether this process shares the audit chain with other writers (replicas,
+ * consent changes) decides whether its group commits wait for each other
+ * (CONSENTRY_AUDIT_GROUP_LINGER_MS); operators see it as a gauge.
+ */
+describe.each(STORE_KINDS)('the audit chain sharing gauge on %s', (kind) => {
+  let gw: TestGateway;
+  let partner: TestPartner;
+  let token: string;
+  const shared = async () =>
+    sample(await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(), 'consentry_audit_chain_shared');
+
+  beforeAll(async () => {
+    gw = await startGateway(kind, { env: { CONSENTRY_METRICS_TOKEN: METRICS_TOKEN, CONSENTRY_RATE_LIMIT: '1000' } });
+    await seedSubjects(gw.services, [[SUBJECT, SCORE]]);
+    partner = await createTestPartner(gw.services, { scopes: ['score.threshold', 'score.band', 'score.value'], purposes: ['deposit_waiver'] });
+    await consentTo(gw.services, SUBJECT, partner.id, 'deposit_waiver', ['score.threshold', 'score.band']);
+    token = await partnerToken(gw.url, partner);
+  });
+  afterAll(() => gw?.close());
+
+  it('reads 0 while only its own requests append, 1 while consent changes land between them, and 0 again once they stop', async () => {
+    const requests = async (n: number, between?: (i: number) => Promise<unknown>) => {
+      for (let i = 0; i < n; i++) {
+        expect((await post(gw.url, token, QUERY)).status).toBe(200);
+        await between?.(i);
+      }
+    };
+    await requests(9);
+    expect(await shared()).toBe(0);
+    // Consent changes commit their own events between this gateway's group commits, as another replica's would.
+    await requests(9, (i) => consentTo(gw.services, `${SUBJECT}-other-${i}`, partner.id, 'deposit_waiver', ['score.band']));
+    expect(await shared()).toBe(1);
+    await requests(9);
+    expect(await shared()).toBe(0);
   });
 });

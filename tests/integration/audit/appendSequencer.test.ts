@@ -4,7 +4,7 @@ import { eventHash, type AuditEventInput } from '../../../src/audit/chain.js';
 import { SigningKeys } from '../../../src/auth/signingKeys.js';
 import { loadConfig } from '../../../src/config.js';
 import { verifyStoredChain } from '../../../src/audit/verifyStoredChain.js';
-import { openDatabase, type Database } from '../../../src/store/database.js';
+import { migrate, openDatabase, revertLastMigration, type Database } from '../../../src/store/database.js';
 import { openTestStore, STORE_KINDS, type TestStore } from '../../fixtures/stores.js';
 
 const access = (i: number, writer: string): AuditEventInput => ({
@@ -81,5 +81,22 @@ describe.each(STORE_KINDS)('the audit sequencer on %s', (kind) => {
       "SELECT count(*)::int AS n, count(DISTINCT request_id)::int AS distinct FROM audit_events WHERE actor_id IN ('p-l0', 'p-l1')",
     );
     expect({ n, distinct }).toEqual({ n: 240, distinct: 240 });
+  });
+
+  it('keeps a chain written while hashes were indexed verifiable once the index is dropped, and goes on extending it', async () => {
+    const hashIndexes = () =>
+      store.db.query("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_events' AND indexdef LIKE '%(hash)%'");
+    await revertLastMigration(store.db);
+    expect(await hashIndexes()).toHaveLength(1);
+    const log = new AuditLog(store.db);
+    await log.append([access(0, 'before-drop'), access(1, 'before-drop')]);
+
+    expect(await migrate(store.db)).toEqual(['AuditHashUnindexed1764000000090']);
+    expect(await hashIndexes()).toEqual([]);
+    const [after] = await log.append([access(2, 'after-drop')]);
+    const { hash, ...unhashed } = after!;
+    expect(hash).toBe(eventHash(unhashed));
+    const verified = await verifyStoredChain({ db: store.db, keys: new SigningKeys(store.db, () => new Date()) });
+    expect(verified.problem).toBeUndefined();
   });
 });

@@ -34,7 +34,7 @@ describe.each(STORE_KINDS)('events written before pseudonyms on %s', (kind) => {
     store = await openTestStore(kind);
     const { db } = store;
     // Back to before pseudonyms (the migrations that came after them go first).
-    for (let i = 0; i < 3; i++) await revertLastMigration(db);
+    for (let i = 0; i < 4; i++) await revertLastMigration(db);
     // What an older gateway wrote: subject rows, a consent, and events naming carol and dave by id.
     await insertPartner(db, { id: 'p_old', name: 'Old Partner', industry: 'bank', scopes: ['score.band'], purposes: ['deposit_waiver'], jwks: { keys: [] }, redirectUris: [] }, new Date());
     await upsertScoreSummaries(db, [summaryFor('carol', 700), summaryFor('dave', 640)]);
@@ -48,7 +48,7 @@ describe.each(STORE_KINDS)('events written before pseudonyms on %s', (kind) => {
       { kind: 'access', at, actorType: 'partner', actorId: 'p_old', partnerId: 'p_old', subjectId: 'dave', purpose: 'deposit_waiver', denied: [{ category: 'score.band', code: 'CONSENT_REQUIRED' }] },
     ]);
 
-    expect(await migrate(db)).toEqual(['SubjectPseudonyms1764000000060', 'AccessAppendCheck1764000000070', 'FactChanges1764000000080']);
+    expect(await migrate(db)).toEqual(['SubjectPseudonyms1764000000060', 'AccessAppendCheck1764000000070', 'FactChanges1764000000080', 'AuditHashUnindexed1764000000090']);
     expect((await db.query<{ subject_id: string }>('SELECT subject_id FROM subject_keys ORDER BY subject_id')).map((r) => r.subject_id)).toEqual(['carol', 'dave']);
     expect(await db.query(`SELECT value FROM gateway_settings WHERE name = 'plain_subject_ids_through_seq'`)).toEqual([{ value: '3' }]);
 
