@@ -8,8 +8,10 @@ const { SonicBoom } = sonicBoom;
  * counted: a stuck log shipper must not grow the gateway's memory until it dies.
  */
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
-/** How long an exiting process keeps offering its last lines to a reader that does not take them. */
-const EXIT_FLUSH_MS = 1000;
+/** How long an exiting process keeps offering its last lines to a reader that takes none of them. */
+const EXIT_STALL_MS = 1000;
+/** How long an exiting process offers its last lines to a reader that takes them, but slowly. */
+const EXIT_FLUSH_MAX_MS = 10_000;
 
 export interface LogDestination {
   write(line: string): void;
@@ -21,8 +23,9 @@ export interface LogDestination {
  * Where the logs go: stdout, usually a pipe into a log shipper, which may
  * stop reading or exit. Writes are asynchronous (sonic-boom, as pino's own
  * default); a reader that has gone stops the writing, not the process; and on
- * exit the last lines are flushed within a deadline, so a SIGTERM always ends
- * the process. With pino's default destination a gateway whose reader had
+ * exit the last lines are flushed while the reader takes them, giving up after
+ * a second without progress or ten in all, so a SIGTERM always ends the
+ * process. With pino's default destination a gateway whose reader had
  * stopped reading could not be stopped: its final flush blocked on the full
  * pipe, or, once the reader had exited, retried the broken one for ever.
  */
@@ -33,13 +36,20 @@ function createStdoutDestination(): LogDestination {
   void process.stdout;
   let gone = false;
   let dropped = 0;
-  let exitDeadline = Infinity;
+  /** Set on exit: when the exit began, and when the reader last took something, with what was pending then. */
+  let exiting: { startedAt: number; progressAt: number; pending: number } | undefined;
   const sonic = new SonicBoom({
     fd: 1,
     sync: false,
     maxLength: MAX_PENDING_BYTES,
-    // A full pipe is waited out while the process runs; on exit only until the deadline.
-    retryEAGAIN: () => Date.now() < exitDeadline,
+    // A full pipe is waited out while the process runs. On exit, for as long as the reader keeps taking lines (a
+    // busy log shipper, or one on a loaded machine, is slow, not gone), within an overall bound.
+    retryEAGAIN: (_err: Error, writing: number, queued: number) => {
+      if (!exiting) return true;
+      const now = Date.now();
+      if (writing + queued < exiting.pending) exiting = { ...exiting, progressAt: now, pending: writing + queued };
+      return now - exiting.progressAt < EXIT_STALL_MS && now - exiting.startedAt < EXIT_FLUSH_MAX_MS;
+    },
   });
   sonic.on('drop', () => dropped++);
   // EPIPE (the reader exited) or any other write error: nothing more can reach the reader.
@@ -48,7 +58,7 @@ function createStdoutDestination(): LogDestination {
   });
   process.once('exit', () => {
     if (gone) return;
-    exitDeadline = Date.now() + EXIT_FLUSH_MS;
+    exiting = { startedAt: Date.now(), progressAt: Date.now(), pending: Infinity };
     try {
       sonic.flushSync();
     } catch {

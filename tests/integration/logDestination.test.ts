@@ -9,7 +9,10 @@ interface Writer {
   stdoutLines(): string[];
   /** What the writer reported on stderr before it exited: its count of dropped lines. */
   report: Promise<{ code: number | null; dropped: number; ms: number }>;
+  /** Once everything the writer's stdout carried has been read (the exit can come first). */
+  drained: Promise<void>;
   resume(): void;
+  pause(): void;
 }
 
 /**
@@ -40,7 +43,8 @@ function writer(lines: number, read: boolean): Writer {
       done({ code, dropped: parsed.dropped, ms: Date.now() - startedAt });
     }),
   );
-  return { stdoutLines: () => stdout.split('\n').filter(Boolean), report, resume: () => child.stdout.resume() };
+  const drained = new Promise<void>((done) => child.on('close', () => done()));
+  return { stdoutLines: () => stdout.split('\n').filter(Boolean), report, drained, resume: () => child.stdout.resume(), pause: () => child.stdout.pause() };
 }
 
 describe('the log destination on stdout', () => {
@@ -53,9 +57,26 @@ describe('the log destination on stdout', () => {
     const { code, dropped } = await w.report;
     expect(code).toBe(0);
     expect(dropped).toBe(0);
+    await w.drained;
     const lines = w.stdoutLines();
     expect(lines).toHaveLength(20_000);
     expect((JSON.parse(lines.at(-1)!) as { i: number }).i).toBe(19_999);
+  }, 60_000);
+
+  it('a reader that reads slowly still gets every line, though the last ones take it more than a second', async () => {
+    const w = writer(20_000, true);
+    // A log shipper on a busy machine: it takes what is in the pipe now and then, and never stops for long.
+    const pace = setInterval(() => {
+      w.resume();
+      setTimeout(() => w.pause(), 5);
+    }, 300);
+    w.pause();
+    const { code, dropped, ms } = await w.report.finally(() => clearInterval(pace));
+    w.resume();
+    await w.drained;
+    const lines = w.stdoutLines();
+    expect({ code, dropped, lines: lines.length, last: (JSON.parse(lines.at(-1)!) as { i: number }).i }).toEqual({ code: 0, dropped: 0, lines: 20_000, last: 19_999 });
+    expect(ms).toBeGreaterThan(1_500);
   }, 60_000);
 
   it('a reader that does not read: the writer keeps a bounded backlog, drops whole lines past it, and still exits', async () => {
