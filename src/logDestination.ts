@@ -47,7 +47,7 @@ function createStdoutDestination(): LogDestination {
     retryEAGAIN: (_err: Error, writing: number, queued: number) => {
       if (!exiting) return true;
       const now = Date.now();
-      if (writing + queued < exiting.pending) exiting = { ...exiting, progressAt: now, pending: writing + queued };
+      if (writing + queued < exiting.pending) Object.assign(exiting, { progressAt: now, pending: writing + queued });
       return now - exiting.progressAt < EXIT_STALL_MS && now - exiting.startedAt < EXIT_FLUSH_MAX_MS;
     },
   });

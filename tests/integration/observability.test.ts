@@ -39,6 +39,10 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return 0;
 }
 
+async function metricsOf(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+}
+
 describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
   let gw: TestGateway;
   let partner: TestPartner;
@@ -52,7 +56,7 @@ describe.each(STORE_KINDS)('what operators see of a request on %s', (kind) => {
   const spans = new InMemorySpanExporter();
   const logLines: string[] = [];
   const logs = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
-  const metrics = async () => (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const metrics = () => metricsOf(gw.url);
 
   beforeAll(async () => {
     gw = await startGateway(kind, {
@@ -248,8 +252,7 @@ describe.each(STORE_KINDS)('the audit chain sharing gauge on %s', (kind) => {
   let gw: TestGateway;
   let partner: TestPartner;
   let token: string;
-  const shared = async () =>
-    sample(await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text(), 'consentry_audit_chain_shared');
+  const shared = async () => sample(await metricsOf(gw.url), 'consentry_audit_chain_shared');
 
   beforeAll(async () => {
     gw = await startGateway(kind, { env: { CONSENTRY_METRICS_TOKEN: METRICS_TOKEN, CONSENTRY_RATE_LIMIT: '1000' } });
