@@ -28,8 +28,11 @@ import { CONSENTRY, PROFILE_FLAGS, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 16);
-/** Turns each replica count takes per load, sharing DURATION (see replicaRows). */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Turns each replica count takes per load, sharing DURATION (see replicaRows). Four: in runs with two,
+ * a burst of the machine's slowness during one count's turns moved the ratio between counts by a tenth.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP = 6;
 /** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
 const WRITER = process.env.BENCH_WRITER !== '0';
@@ -245,14 +248,19 @@ function sum(a: Totals | undefined, b: Totals): Totals {
  */
 async function replicaRows(setup: Setup, server: Server, connections: number): Promise<Record<string, string | number>[]> {
   const totals = new Map<number, Totals>();
+  /** Each count's requests per round: a round's counts ran back to back, so their ratio is spared slow drifts. */
+  const byRound = new Map<number, number[]>(REPLICAS.map((count) => [count, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const count of round % 2 ? [...REPLICAS].reverse() : REPLICAS) {
-      totals.set(count, sum(totals.get(count), await measure(setup, server, count, connections, DURATION / ROUNDS)));
+      const measured = await measure(setup, server, count, connections, DURATION / ROUNDS);
+      totals.set(count, sum(totals.get(count), measured));
+      byRound.get(count)!.push(measured.requests);
       process.stdout.write(`${server}: ${count} process(es), ${connections} connections, round ${round + 1}: done\n`);
     }
   }
   return REPLICAS.map((count) => {
     const t = totals.get(count)!;
+    const ratios = byRound.get(1) && byRound.get(count)!.map((requests, round) => requests / byRound.get(1)![round]!);
     const perRequest = (cpu: number) => +((cpu / t.requests) * 1000).toFixed(3);
     const appends = server === 'consentry' && t.commits;
     return {
@@ -269,13 +277,29 @@ async function replicaRows(setup: Setup, server: Server, connections: number): P
       'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
       'load + writer CPU ms/req': perRequest(t.benchCpu),
       'machine idle': `${((t.idle / (t.idle + t.busy)) * 100).toFixed(0)} %`,
+      ...(ratios && { [ROUND_RATIOS]: ratios.map((r) => r.toFixed(2)).join(' '), [MEDIAN_RATIO]: +median(ratios).toFixed(2) }),
     };
   });
 }
 
+/** Columns of the throughput against one process in each round, and their median. */
+const ROUND_RATIOS = 'rps ÷ 1 process, by round';
+const MEDIAN_RATIO = 'median ÷ 1';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Throughput against one process: over all rounds and, where measured in rounds, the median of the rounds' ratios. */
 function printRatios(rows: Record<string, string | number>[], countKey: string, label: string): void {
   const one = rows.find((r) => r[countKey] === 1);
-  for (const r of rows) if (one && r !== one) console.log(`${label}${r[countKey]} / 1 at ${r['connections (total)']} connections: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x`);
+  for (const r of rows) {
+    if (!one || r === one) continue;
+    const byRound = r[MEDIAN_RATIO] === undefined ? '' : `; by round ${r[ROUND_RATIOS]}, median ${Number(r[MEDIAN_RATIO]).toFixed(2)}x`;
+    console.log(`${label}${r[countKey]} / 1 at ${r['connections (total)']} connections: throughput ${(Number(r['rps (total)']) / Number(one['rps (total)'])).toFixed(2)}x${byRound}`);
+  }
 }
 
 async function main() {
