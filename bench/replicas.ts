@@ -255,7 +255,7 @@ async function replicaRows(setup: Setup, server: Server, connections: number): P
       const measured = await measure(setup, server, count, connections, DURATION / ROUNDS);
       totals.set(count, sum(totals.get(count), measured));
       byRound.get(count)!.push(measured.requests);
-      process.stdout.write(`${server}: ${count} process(es), ${connections} connections, round ${round + 1}: done\n`);
+      process.stdout.write(`${server}: ${count} process(es), ${connections} connections, round ${round + 1}: ${Math.round(measured.requests / measured.seconds)} rps\n`);
     }
   }
   return REPLICAS.map((count) => {
