@@ -29,8 +29,8 @@ import { CONSENTRY, PROFILE_FLAGS, start, stop } from './processes.js';
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 16);
 /**
- * Turns each replica count takes per load, sharing DURATION (see replicaRows). Four: in runs with two,
- * a burst of the machine's slowness during one count's turns moved the ratio between counts by a tenth.
+ * Turns each replica count takes per load, sharing DURATION (see replicaRows). Four: in a run with two,
+ * a slow spell during one replica's turns made four replicas look 1.22 times as fast as one.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WARMUP = 6;
