@@ -15,6 +15,13 @@ const EXIT_FLUSH_MAX_MS = 10_000;
 
 export interface LogDestination {
   write(line: string): void;
+  /**
+   * Resolves once every line written so far has reached the reader, or the
+   * reader has taken nothing for a second, or after ten seconds in all. A
+   * process that exits on purpose awaits it first: the exit itself can only
+   * flush what no write is carrying at that moment.
+   */
+  drain(): Promise<void>;
   /** Lines lost so far: dropped while the reader was too slow, or written after it went away. */
   droppedLines(): number;
 }
@@ -56,6 +63,8 @@ function createStdoutDestination(): LogDestination {
   sonic.on('error', () => {
     gone = true;
   });
+  // The last resort, for exits that did not drain first. A write in flight on libuv's thread pool at this moment is
+  // not this flush's to repeat, and if the pipe was full it is lost with the process: hence drain().
   process.once('exit', () => {
     if (gone) return;
     exiting = { startedAt: Date.now(), progressAt: Date.now(), pending: Infinity };
@@ -70,11 +79,35 @@ function createStdoutDestination(): LogDestination {
       if (gone) dropped++;
       else sonic.write(line);
     },
+    drain: () =>
+      new Promise<void>((done) => {
+        if (gone) return done();
+        let stalled: NodeJS.Timeout | undefined;
+        const progress = () => {
+          clearTimeout(stalled);
+          stalled = setTimeout(finish, EXIT_STALL_MS);
+        };
+        const overall = setTimeout(finish, EXIT_FLUSH_MAX_MS);
+        function finish() {
+          clearTimeout(stalled);
+          clearTimeout(overall);
+          sonic.off('write', progress);
+          done();
+        }
+        progress();
+        sonic.on('write', progress);
+        sonic.flush(() => finish());
+      }),
     droppedLines: () => dropped,
   };
 }
 
 let stdout: LogDestination | undefined;
+
+/** Drains the stdout destination, if the process made one (see LogDestination.drain). */
+export function drainStdoutLog(): Promise<void> {
+  return stdout?.drain() ?? Promise.resolve();
+}
 
 /** The process's one stdout destination, shared by every logger it makes. */
 export function stdoutLogDestination(): LogDestination {

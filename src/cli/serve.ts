@@ -3,6 +3,7 @@ import { createServices } from '../services.js';
 import { DemoSeedIncompleteError, demoSeedState, seedDemo } from './seedDemo.js';
 import { loadConfig } from '../config.js';
 import { lifecycleLogger } from '../logger.js';
+import { drainStdoutLog } from '../logDestination.js';
 import { printResult, processIO, reportFailure } from './output.js';
 
 export function registerServe(program: Command): void {
@@ -68,6 +69,7 @@ export function registerServe(program: Command): void {
           clearTimeout(timer);
           if (outcome !== 'drained') lifecycle.error({ outcome }, 'shutdown did not drain in time; requests still in flight were cut');
           else lifecycle.info({ signal }, 'stopped');
+          await drainStdoutLog();
           process.exit(outcome === 'drained' ? 0 : 1);
         };
         process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -17,8 +17,8 @@ interface Writer {
 
 /**
  * A real process that writes `lines` log lines of about 200 bytes through the
- * stdout destination, then exits at once with process.exit (as serve does),
- * reporting how many it dropped. Its stdout is read only when `read` is true.
+ * stdout destination, then drains it and exits with process.exit (as serve
+ * does), reporting how many it dropped. Its stdout is read only when `read` is true.
  */
 function writer(lines: number, read: boolean): Writer {
   const script = `
@@ -28,7 +28,10 @@ function writer(lines: number, read: boolean): Writer {
     for (let i = 0; i < ${lines}; i++) out.write(JSON.stringify({ i, pad }) + '\\n');
     const started = Date.now();
     process.on('exit', () => process.stderr.write(JSON.stringify({ dropped: out.droppedLines(), exitMs: Date.now() - started })));
-    setTimeout(() => process.exit(0), 50);
+    setTimeout(async () => {
+      await out.drain();
+      process.exit(0);
+    }, 50);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -52,7 +55,7 @@ describe('the log destination on stdout', () => {
     await ensureBuilt();
   }, 300_000);
 
-  it('a reader that reads gets every line, the last ones flushed as the process exits', async () => {
+  it('a reader that reads gets every line, the last ones drained before the process exits', async () => {
     const w = writer(20_000, true);
     const { code, dropped } = await w.report;
     expect(code).toBe(0);
