@@ -55,8 +55,29 @@ describe.each(STORE_KINDS)('decision facts changes on %s', (kind) => {
     return row!.id;
   }
 
-  /** The check for facts read now, with the subject's consents replaced by one that does not exist. */
+  /**
+   * Waits until every change noted so far is behind a new snapshot's xmin. A basis is that xmin, and it is
+   * cluster-wide: a transaction open in another database of the same server (another test file's) holds it
+   * back, and the changes this file made since then rightly send the append to the one-by-one comparison.
+   */
+  async function changesSettled(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const [row] = await store.db.query<{ settled: boolean }>(
+        `SELECT pg_snapshot_xmin(pg_current_snapshot()) > COALESCE((SELECT xid FROM fact_changes ORDER BY xid DESC LIMIT 1), '0'::xid8) AS settled`,
+      );
+      if (row!.settled) return;
+      if (Date.now() > deadline) throw new Error('a transaction elsewhere on the server stayed open for 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /**
+   * The check for facts read now, with the subject's consents replaced by one that does not exist. Read once
+   * the earlier changes are behind their basis, so only changes made after it can send them to the comparison.
+   */
   async function wrongFacts(subjectId: string): Promise<FactsCheck> {
+    await changesSettled();
     const [snapshot] = await loadAccessSnapshots(store.db, [{ partnerId: PARTNER, subjectIds: [subjectId] }], false);
     const check = factsCheck(snapshot!, [subjectId], new Set());
     return { ...check, subjects: check.subjects.map((s) => ({ ...s, consents: [WRONG_CONSENT] })) };
