@@ -13,7 +13,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import autocannon from 'autocannon';
 import pg from 'pg';
 import { revokeConsent } from '../src/consent/revokeConsent.js';
 import { loadConfig } from '../src/config.js';
@@ -24,6 +23,7 @@ import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { cpuSeconds, machineCpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { benchSubjects } from './data.js';
+import { chooseLoadGenerator, runLoad, type LoadGenerator, type LoadResult } from './load.js';
 import { CONSENTRY, PROFILE_FLAGS, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -47,14 +47,16 @@ const ISSUER = 'http://consentry.bench';
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const QUERY = JSON.stringify({ query: '{ subject(id: "bench-7", purpose: "credit_underwriting") { score { atLeast(threshold: 650) band } } }' });
 
-function loadOptions(url: string, token: string | undefined, connections: number) {
-  return {
-    url: `${url}/graphql`,
-    method: 'POST' as const,
-    connections,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: QUERY,
-  };
+/** Set in main: wrk where installed, else autocannon (see bench/load.ts). */
+let generator: LoadGenerator;
+
+function headers(token: string | undefined): Record<string, string> {
+  return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+/** The query on `connections` connections to each of `urls` for `seconds`, all at once. */
+function load(urls: string[], token: string | undefined, connections: number, seconds: number): Promise<LoadResult[]> {
+  return Promise.all(urls.map((u) => runLoad(generator, { url: `${u}/graphql`, connections, seconds, headers: headers(token), body: QUERY })));
 }
 
 /** What serves the partner requests: Consentry's replicas, or the typical implementation's processes (the control). */
@@ -93,16 +95,16 @@ async function bareControl(connections: number): Promise<Record<string, string |
     const servers = await Promise.all(ports.map((port) => start(['bench/bareApollo.ts'], { PORT: String(port) }, 'ready')));
     try {
       const perProcess = Math.max(1, Math.round(connections / count));
-      const options = (port: number) => loadOptions(`http://127.0.0.1:${port}`, undefined, perProcess);
-      await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: WARMUP * count })));
+      const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+      await load(urls, undefined, perProcess, WARMUP * count);
       const cpu0 = servers.reduce((t, s) => t + cpuSeconds(s), 0);
-      const results = await Promise.all(ports.map((port) => autocannon({ ...options(port), duration: DURATION })));
-      const total = results.reduce((t, r) => t + r.requests.total, 0);
+      const results = await load(urls, undefined, perProcess, DURATION);
+      const total = results.reduce((t, r) => t + r.requests, 0);
       rows.push({
         'bare processes': count,
         'connections (total)': perProcess * count,
         'rps (total)': Math.round(total / DURATION),
-        'p99 ms (worst)': Math.max(...results.map((r) => r.latency.p99)),
+        'p99 ms (worst)': Math.max(...results.map((r) => r.p99Ms)),
         'CPU ms/req': +(((servers.reduce((t, s) => t + cpuSeconds(s), 0) - cpu0) / total) * 1000).toFixed(3),
       });
     } finally {
@@ -145,13 +147,16 @@ interface Totals {
   requests: number;
   p99: number;
   unavailable: number;
-  otherNon2xx: number;
+  otherFailures: number;
   consentWrites: number;
   attempts: number;
   commits: number;
   serversCpu: number;
   postgresCpu: number;
+  /** This process: the consent writer, and the load generator when it is autocannon. */
   benchCpu: number;
+  /** wrk's processes (0 with autocannon, which runs in this process). */
+  loadCpu: number;
   idle: number;
   busy: number;
 }
@@ -182,7 +187,7 @@ async function measure(setup: Setup, server: Server, count: number, connections:
     // Each is a fresh process and gets a share of the load, so each warms up for as many requests as one
     // replica alone would (WARMUP seconds per replica): with 2 s for all, the replicas of the larger counts were
     // still warming up when measured, at up to half as much CPU again per request.
-    await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: WARMUP * count })));
+    await load(urls, token, perReplica, WARMUP * count);
     // The typical implementation has no audit chain, hence no append counters.
     const before = server === 'consentry' ? await settledAppendCounts(urls) : [];
     // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
@@ -197,27 +202,27 @@ async function measure(setup: Setup, server: Server, count: number, connections:
       }
     })();
     const cpu0 = { servers: replicas.reduce((t, r) => t + cpuSeconds(r), 0), postgres: postgresCpuSeconds(), bench: process.cpuUsage(), machine: machineCpuSeconds() };
-    const results = await Promise.all(urls.map((u) => autocannon({ ...loadOptions(u, token, perReplica), duration: seconds })));
+    const results = await load(urls, token, perReplica, seconds);
     const benchUsage = process.cpuUsage(cpu0.bench);
     const machine = machineCpuSeconds();
     const totals = {
       serversCpu: replicas.reduce((t, r) => t + cpuSeconds(r), 0) - cpu0.servers,
       postgresCpu: postgresCpuSeconds() - cpu0.postgres,
       benchCpu: (benchUsage.user + benchUsage.system) / 1e6,
+      loadCpu: results.reduce((t, r) => t + r.externalCpuSeconds, 0),
       idle: machine.idle - cpu0.machine.idle,
       busy: machine.busy - cpu0.machine.busy,
     };
     writing = false;
     await writer;
     const after = server === 'consentry' ? await settledAppendCounts(urls) : [];
-    const unavailable = results.reduce((s, r) => s + (r.statusCodeStats?.['503']?.count ?? 0), 0);
     return {
       ...totals,
       seconds,
-      requests: results.reduce((s, r) => s + r.requests.total, 0),
-      p99: Math.max(...results.map((r) => r.latency.p99)),
-      unavailable,
-      otherNon2xx: results.reduce((s, r) => s + r.non2xx, 0) - unavailable,
+      requests: results.reduce((s, r) => s + r.requests, 0),
+      p99: Math.max(...results.map((r) => r.p99Ms)),
+      unavailable: results.reduce((s, r) => s + r.unavailable, 0),
+      otherFailures: results.reduce((s, r) => s + r.otherFailures, 0),
       consentWrites,
       attempts: after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0),
       commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
@@ -229,7 +234,7 @@ async function measure(setup: Setup, server: Server, count: number, connections:
 
 /** Both servers must answer the query alike, or comparing their throughput means nothing. */
 async function sameAnswer(url: string, token: string, setup: Setup): Promise<void> {
-  const answer = await (await fetch(`${url}/graphql`, { method: 'POST', headers: loadOptions(url, token, 1).headers, body: QUERY })).text();
+  const answer = await (await fetch(`${url}/graphql`, { method: 'POST', headers: headers(token), body: QUERY })).text();
   setup.answer ??= answer;
   if (answer !== setup.answer) throw new Error(`${url} answers ${answer}, not ${setup.answer}`);
 }
@@ -269,13 +274,14 @@ async function replicaRows(setup: Setup, server: Server, connections: number): P
       'rps (total)': Math.round(t.requests / t.seconds),
       'p99 ms (worst replica)': t.p99,
       '503s': t.unavailable,
-      'other non-2xx': t.otherNon2xx,
+      'other failures': t.otherFailures,
       'consent writes': t.consentWrites,
       'append attempts / commit': appends ? (t.attempts / t.commits).toFixed(3) : 'n/a',
       'requests per append statement': appends ? +(t.requests / t.commits).toFixed(2) : 'n/a',
       'servers CPU ms/req': perRequest(t.serversCpu),
       'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
-      'load + writer CPU ms/req': perRequest(t.benchCpu),
+      [generator === 'wrk' ? 'writer CPU ms/req' : 'load + writer CPU ms/req']: perRequest(t.benchCpu),
+      ...(generator === 'wrk' && { 'wrk CPU ms/req': perRequest(t.loadCpu) }),
       'machine idle': `${((t.idle / (t.idle + t.busy)) * 100).toFixed(0)} %`,
       ...(ratios && { [ROUND_RATIOS]: ratios.map((r) => r.toFixed(2)).join(' '), [MEDIAN_RATIO]: +median(ratios).toFixed(2) }),
     };
@@ -303,6 +309,8 @@ function printRatios(rows: Record<string, string | number>[], countKey: string, 
 }
 
 async function main() {
+  generator = await chooseLoadGenerator();
+  process.stdout.write(`load generator: ${generator}\n`);
   const dbName = `consentry_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
