@@ -10,7 +10,7 @@
  * request, a fifth of the machine; wrk, in C, costs a small fraction of that.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -104,7 +104,7 @@ async function wrk(o: LoadOptions): Promise<LoadResult> {
     '-s',
     script,
     o.url,
-  ]);
+  ]).finally(() => rmSync(script, { force: true }));
   const result = /^WRK_RESULT (.*)$/m.exec(out)?.[1];
   const stat = /^WRK_STAT .*\) (.*)$/m.exec(out)?.[1]?.split(' ');
   if (!result || !stat) throw new Error(`wrk printed no result:\n${out}`);
