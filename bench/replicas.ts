@@ -37,6 +37,14 @@ const WARMUP = 6;
 /** BENCH_WRITER=0: no consent writes alongside (the partner reads alone). */
 const WRITER = process.env.BENCH_WRITER !== '0';
 /**
+ * Consent writes per second alongside the reads (BENCH_WRITES; `max`: one writer as fast as it goes). A fixed
+ * rate, so that every replica count serves the same writes: as fast as it went, the writer made 2,000 writes
+ * beside one replica and 1,000 beside two in the same time (1.5 and 0.8 per partner read), so each count was
+ * measured on another mix, and the writer took a sixth of the machine's CPU. 40 a second (20 grants and 20
+ * revocations, 80 audit events with the supersessions' none) is what four replicas still let it reach.
+ */
+const WRITES_PER_SECOND = process.env.BENCH_WRITES === 'max' ? Infinity : Number(process.env.BENCH_WRITES ?? 40);
+/**
  * Total client connections, split across the processes. Two loads by default: 16, where one replica
  * still has idle cores beside it (its requests wait on its own group commit), and 64, where one
  * replica's event loop is the limit: the case scaling out is for.
@@ -114,10 +122,24 @@ async function bareControl(connections: number): Promise<Record<string, string |
   return rows;
 }
 
-async function appendCounts(url: string): Promise<{ attempts: number; commits: number }> {
+interface StoreCounts {
+  attempts: number;
+  commits: number;
+  /** Statements this replica sent to the database (a scrape of /metrics sends none). */
+  roundTrips: number;
+  /** Requests decided again from a fresh read: their facts changed before their audit append. */
+  stale: number;
+}
+
+async function appendCounts(url: string): Promise<StoreCounts> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return { attempts: read('consentry_audit_append_attempts_total'), commits: read('consentry_audit_append_commits_total') };
+  return {
+    attempts: read('consentry_audit_append_attempts_total'),
+    commits: read('consentry_audit_append_commits_total'),
+    roundTrips: read('consentry_store_round_trips_total'),
+    stale: read('consentry_decisions_stale_total'),
+  };
 }
 
 /**
@@ -125,7 +147,7 @@ async function appendCounts(url: string): Promise<{ attempts: number; commits: n
  * have ended (a statement counts as attempted when sent, as committed when
  * answered), or after a second: then a gap is a real failed attempt.
  */
-async function settledAppendCounts(urls: string[]): Promise<{ attempts: number; commits: number }[]> {
+async function settledAppendCounts(urls: string[]): Promise<StoreCounts[]> {
   for (let deadline = Date.now() + 1000; ; await new Promise((r) => setTimeout(r, 50))) {
     const counts = await Promise.all(urls.map(appendCounts));
     if (counts.every((c) => c.attempts === c.commits) || Date.now() > deadline) return counts;
@@ -151,6 +173,8 @@ interface Totals {
   consentWrites: number;
   attempts: number;
   commits: number;
+  roundTrips: number;
+  stale: number;
   serversCpu: number;
   postgresCpu: number;
   /** This process: the consent writer, and the load generator when it is autocannon. */
@@ -190,11 +214,16 @@ async function measure(setup: Setup, server: Server, count: number, connections:
     await load(urls, token, perReplica, WARMUP * count);
     // The typical implementation has no audit chain, hence no append counters.
     const before = server === 'consentry' ? await settledAppendCounts(urls) : [];
-    // Consent writes alongside: grant then revoke, over and over, through their own audited transactions.
+    // Consent writes alongside: grant then revoke, over and over, through their own audited transactions, each
+    // pair at its time (one pair at a time: a writer that falls behind catches up back to back, and its count shows it).
     let writing = true;
     let consentWrites = 0;
+    const writesStart = Date.now();
     const writer = (async () => {
       for (let i = 0; writing && WRITER; i++) {
+        const due = writesStart + (i * 2 * 1000) / WRITES_PER_SECOND - Date.now();
+        if (due > 0) await new Promise((r) => setTimeout(r, due));
+        if (!writing) break;
         const s = subjects[20 + (i % 180)]!;
         const c = await consentTo(services, s.subjectId, partner.id, 'credit_underwriting', ['score.band'], 30);
         await revokeConsent({ ...services, issuer: ISSUER }, { consentId: c.id, actor: { type: 'operator', id: 'bench' }, channel: 'cli' });
@@ -226,6 +255,8 @@ async function measure(setup: Setup, server: Server, count: number, connections:
       consentWrites,
       attempts: after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0),
       commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
+      roundTrips: after.reduce((s, a, i) => s + a.roundTrips - before[i]!.roundTrips, 0),
+      stale: after.reduce((s, a, i) => s + a.stale - before[i]!.stale, 0),
     };
   } finally {
     await stop([...replicas, ...issuer]);
@@ -276,8 +307,11 @@ async function replicaRows(setup: Setup, server: Server, connections: number): P
       '503s': t.unavailable,
       'other failures': t.otherFailures,
       'consent writes': t.consentWrites,
+      'writes/s': +(t.consentWrites / t.seconds).toFixed(1),
       'append attempts / commit': appends ? (t.attempts / t.commits).toFixed(3) : 'n/a',
       'requests per append statement': appends ? +(t.requests / t.commits).toFixed(2) : 'n/a',
+      'store round trips / request': appends ? +(t.roundTrips / t.requests).toFixed(3) : 'n/a',
+      'decided again': appends ? t.stale : 'n/a',
       'servers CPU ms/req': perRequest(t.serversCpu),
       'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
       [generator === 'wrk' ? 'writer CPU ms/req' : 'load + writer CPU ms/req']: perRequest(t.benchCpu),

@@ -9,6 +9,7 @@ import { SubjectPseudonyms1764000000060 } from './1764000000060-SubjectPseudonym
 import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendCheck.js';
 import { FactChanges1764000000080 } from './1764000000080-FactChanges.js';
 import { AuditHashUnindexed1764000000090 } from './1764000000090-AuditHashUnindexed.js';
+import { ProbingEvaluations1764000000100 } from './1764000000100-ProbingEvaluations.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   AccessAppendCheck1764000000070,
   FactChanges1764000000080,
   AuditHashUnindexed1764000000090,
+  ProbingEvaluations1764000000100,
 ];

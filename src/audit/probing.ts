@@ -123,12 +123,26 @@ export interface ProbingSchedule {
   minSecondsBetweenBursts: number;
 }
 
+export interface EvaluateOptions {
+  /**
+   * Adopt the flags of an evaluation by any replica that scanned less than
+   * this many seconds ago instead of scanning again. 0 (the default): scan now.
+   */
+  reuseWithinSeconds?: number;
+}
+
 /**
  * Watches partners for probing without adding a query to any request: one
  * aggregate query per evaluation, run on a timer and after bursts of access
  * events. A partner is flagged once per window (a `partner.flagged` audit
  * event) and stays flagged while that event is inside the window; the flag set
  * is rebuilt from the log each time, so replicas converge on the same answer.
+ *
+ * The scan covers the whole window, so the fleet shares it: a replica whose
+ * timer or burst fires shortly after another replica scanned adopts that
+ * scan's flags (table probing_evaluations) instead of scanning the same rows
+ * again. However many replicas run, the window is scanned about once per
+ * burst pause under load and once per timer period when quiet.
  */
 export class ProbingMonitor {
   private flagged = new Set<string>();
@@ -151,9 +165,9 @@ export class ProbingMonitor {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.timer = setInterval(() => this.trigger(), this.schedule.everySeconds * 1000);
+    this.timer = setInterval(() => this.trigger(this.schedule.everySeconds), this.schedule.everySeconds * 1000);
     this.timer.unref();
-    this.trigger();
+    this.trigger(this.schedule.everySeconds);
   }
 
   async stop(): Promise<void> {
@@ -172,31 +186,40 @@ export class ProbingMonitor {
     return this.flagged.size;
   }
 
-  /** Evaluates every partner now; returns the flags raised by this evaluation. */
-  evaluate(): Promise<PartnerFlag[]> {
-    this.inFlight ??= this.runEvaluation().finally(() => {
+  /** Evaluates every partner (see EvaluateOptions); returns the flags raised by this evaluation. */
+  evaluate(options: EvaluateOptions = {}): Promise<PartnerFlag[]> {
+    this.inFlight ??= this.runEvaluation(options.reuseWithinSeconds ?? 0).finally(() => {
       this.inFlight = undefined;
     });
     return this.inFlight;
   }
 
-  private async runEvaluation(): Promise<PartnerFlag[]> {
+  private async runEvaluation(reuseWithinSeconds: number): Promise<PartnerFlag[]> {
+    const counted = this.accessSinceLast;
     this.accessSinceLast = 0;
     this.lastEvaluationStartedMs = performance.now();
     const now = this.deps.clock();
     const windowStart = new Date(now.getTime() - this.thresholds.windowMinutes * 60_000);
     // Replicas evaluate one at a time (a transaction-scoped advisory lock), and
     // each reads the flags the previous one committed: one flag per partner and window.
-    const { alreadyFlagged, raised } = await this.deps.auditLog.transaction(async (tx, record) => {
+    const outcome = await this.deps.auditLog.transaction(async (tx, record) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PROBING_LOCK]);
+      const shared = reuseWithinSeconds > 0 && (await recentEvaluation(tx, reuseWithinSeconds));
+      if (shared) return { flags: shared, raised: [], reused: true };
       const stats = await windowStats(tx, windowStart, now);
-      const alreadyFlagged = new Set((await flagsSince(tx, windowStart)).map((f) => f.partnerId));
+      const flags = await flagsSince(tx, windowStart);
+      const alreadyFlagged = new Set(flags.map((f) => f.partnerId));
       const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
       await record(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
-      return { alreadyFlagged, raised };
+      const raisedFlags = raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
+      await saveEvaluation(tx, [...flags, ...raisedFlags]);
+      return { flags, raised: raisedFlags, reused: false };
     });
-    this.flagged = new Set([...alreadyFlagged, ...raised.map((a) => a.partnerId)]);
-    return raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
+    // A shared scan may have come just before this replica's burst: its events wait for the next trigger.
+    if (outcome.reused) this.accessSinceLast += counted;
+    const current = outcome.flags.filter((f) => new Date(f.at) >= windowStart);
+    this.flagged = new Set([...current, ...outcome.raised].map((f) => f.partnerId));
+    return outcome.raised;
   }
 
   private countAccess(events: readonly AuditEvent[]): void {
@@ -206,13 +229,31 @@ export class ProbingMonitor {
       this.accessSinceLast >= this.schedule.everyAccessEvents &&
       performance.now() - this.lastEvaluationStartedMs >= this.schedule.minSecondsBetweenBursts * 1000
     ) {
-      this.trigger();
+      this.trigger(this.schedule.minSecondsBetweenBursts);
     }
   }
 
-  private trigger(): void {
-    this.evaluate().catch((err) => this.deps.logger.warn({ err }, 'probing evaluation failed'));
+  /** An evaluation of its own, or the fleet's latest if it scanned within `reuseWithinSeconds`. */
+  private trigger(reuseWithinSeconds: number): void {
+    this.evaluate({ reuseWithinSeconds }).catch((err) => this.deps.logger.warn({ err }, 'probing evaluation failed'));
   }
+}
+
+/** The flags of the fleet's latest evaluation, if it scanned less than `seconds` ago by the database's clock. */
+async function recentEvaluation(tx: Sql, seconds: number): Promise<PartnerFlag[] | undefined> {
+  const [row] = await tx.query<{ flags: PartnerFlag[] }>(
+    `SELECT flags FROM probing_evaluations WHERE id = 1 AND evaluated_at > clock_timestamp() - make_interval(secs => $1)`,
+    [seconds],
+  );
+  return row?.flags;
+}
+
+async function saveEvaluation(tx: Sql, flags: PartnerFlag[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO probing_evaluations (id, evaluated_at, flags) VALUES (1, clock_timestamp(), $1::jsonb)
+     ON CONFLICT (id) DO UPDATE SET evaluated_at = excluded.evaluated_at, flags = excluded.flags`,
+    [JSON.stringify(flags)],
+  );
 }
 
 const monitors = new WeakMap<object, ProbingMonitor>();

@@ -76,4 +76,32 @@ describe.each(STORE_KINDS)('probing detection on %s', (kind) => {
     expect(flags).toHaveLength(1);
     expect(replicas.every((m) => m.isFlagged(prober2.id))).toBe(true);
   });
+
+  it('shares one scan of the window among replicas: a replica triggered soon after another scanned adopts its flags', async () => {
+    const prober3 = await createTestPartner(gw.services);
+    const token = await partnerToken(gw.url, prober3);
+    for (let i = 0; i < 8; i++) await graphql(gw.url, token, `{ subject(id: "caller-${i}", purpose: "deposit_waiver") { score { band } } }`);
+    const lastScan = async () =>
+      (await gw.services.db.query<{ at: string }>(`SELECT evaluated_at::text AS at FROM probing_evaluations WHERE id = 1`))[0]?.at;
+
+    const scanning = new ProbingMonitor(gw.services);
+    expect((await scanning.evaluate()).map((f) => f.partnerId)).toEqual([prober3.id]);
+    const scannedAt = await lastScan();
+    expect(scannedAt).toBeDefined();
+
+    // Another replica, started after that scan: within the reuse period it takes the flags, scanning nothing.
+    const joining = new ProbingMonitor(gw.services);
+    expect(joining.isFlagged(prober3.id)).toBe(false);
+    expect(await joining.evaluate({ reuseWithinSeconds: 60 })).toEqual([]);
+    expect(joining.isFlagged(prober3.id)).toBe(true);
+    expect(await lastScan()).toBe(scannedAt);
+
+    // Past it, the replica scans again itself, and raises nothing twice.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await joining.evaluate({ reuseWithinSeconds: 1 })).toEqual([]);
+    expect(await lastScan()).not.toBe(scannedAt);
+    expect(joining.isFlagged(prober3.id)).toBe(true);
+    const flags = await gw.services.db.query(`SELECT seq FROM audit_events WHERE kind = 'partner.flagged' AND partner_id = $1`, [prober3.id]);
+    expect(flags).toHaveLength(1);
+  });
 });
