@@ -11,8 +11,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * One row, written in the evaluation's own transaction, under the detector's
  * advisory lock: when it scanned (the database's clock, the same for every
- * replica) and the partner.flagged events inside its window as it left them,
- * so the flags always agree with the log.
+ * replica), which process scanned (a replica never adopts its own scan, so
+ * one replica alone scans as often as before), and the partner.flagged events
+ * inside its window as it left them, so the flags always agree with the log.
  */
 export class ProbingEvaluations1764000000100 implements MigrationInterface {
   name = 'ProbingEvaluations1764000000100';
@@ -22,6 +23,7 @@ export class ProbingEvaluations1764000000100 implements MigrationInterface {
       CREATE TABLE probing_evaluations (
         id int PRIMARY KEY CHECK (id = 1),
         evaluated_at timestamptz NOT NULL,
+        evaluated_by text NOT NULL,
         flags jsonb NOT NULL
       )`);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -125,7 +126,7 @@ export interface ProbingSchedule {
 
 export interface EvaluateOptions {
   /**
-   * Adopt the flags of an evaluation by any replica that scanned less than
+   * Adopt the flags of an evaluation by another replica that scanned less than
    * this many seconds ago instead of scanning again. 0 (the default): scan now.
    */
   reuseWithinSeconds?: number;
@@ -139,10 +140,11 @@ export interface EvaluateOptions {
  * is rebuilt from the log each time, so replicas converge on the same answer.
  *
  * The scan covers the whole window, so the fleet shares it: a replica whose
- * timer or burst fires shortly after another replica scanned adopts that
- * scan's flags (table probing_evaluations) instead of scanning the same rows
- * again. However many replicas run, the window is scanned about once per
- * burst pause under load and once per timer period when quiet.
+ * timer or burst fires within one period of another replica's scan adopts
+ * that scan's flags (table probing_evaluations) instead of scanning the same
+ * rows again. It never adopts its own, so one replica alone scans as before,
+ * and however many run, the window is scanned about once per burst pause
+ * under load and once per timer period when quiet.
  */
 export class ProbingMonitor {
   private flagged = new Set<string>();
@@ -152,6 +154,8 @@ export class ProbingMonitor {
   private running = false;
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<PartnerFlag[]>;
+  /** Names this process's scans in probing_evaluations. */
+  private readonly evaluatorId = randomUUID();
   readonly thresholds: ProbingThresholds;
 
   constructor(
@@ -204,7 +208,7 @@ export class ProbingMonitor {
     // each reads the flags the previous one committed: one flag per partner and window.
     const outcome = await this.deps.auditLog.transaction(async (tx, record) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PROBING_LOCK]);
-      const shared = reuseWithinSeconds > 0 && (await recentEvaluation(tx, reuseWithinSeconds));
+      const shared = reuseWithinSeconds > 0 && (await othersRecentEvaluation(tx, this.evaluatorId, reuseWithinSeconds));
       if (shared) return { flags: shared, raised: [], reused: true };
       const stats = await windowStats(tx, windowStart, now);
       const flags = await flagsSince(tx, windowStart);
@@ -212,7 +216,7 @@ export class ProbingMonitor {
       const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
       await record(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
       const raisedFlags = raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
-      await saveEvaluation(tx, [...flags, ...raisedFlags]);
+      await saveEvaluation(tx, this.evaluatorId, [...flags, ...raisedFlags]);
       return { flags, raised: raisedFlags, reused: false };
     });
     // A shared scan may have come just before this replica's burst: its events wait for the next trigger.
@@ -233,26 +237,27 @@ export class ProbingMonitor {
     }
   }
 
-  /** An evaluation of its own, or the fleet's latest if it scanned within `reuseWithinSeconds`. */
+  /** An evaluation of its own, or the fleet's latest if another replica scanned within `reuseWithinSeconds`. */
   private trigger(reuseWithinSeconds: number): void {
     this.evaluate({ reuseWithinSeconds }).catch((err) => this.deps.logger.warn({ err }, 'probing evaluation failed'));
   }
 }
 
-/** The flags of the fleet's latest evaluation, if it scanned less than `seconds` ago by the database's clock. */
-async function recentEvaluation(tx: Sql, seconds: number): Promise<PartnerFlag[] | undefined> {
+/** The flags of the fleet's latest evaluation, if another process scanned less than `seconds` ago by the database's clock. */
+async function othersRecentEvaluation(tx: Sql, evaluatorId: string, seconds: number): Promise<PartnerFlag[] | undefined> {
   const [row] = await tx.query<{ flags: PartnerFlag[] }>(
-    `SELECT flags FROM probing_evaluations WHERE id = 1 AND evaluated_at > clock_timestamp() - make_interval(secs => $1)`,
-    [seconds],
+    `SELECT flags FROM probing_evaluations
+     WHERE id = 1 AND evaluated_by <> $1 AND evaluated_at > clock_timestamp() - make_interval(secs => $2)`,
+    [evaluatorId, seconds],
   );
   return row?.flags;
 }
 
-async function saveEvaluation(tx: Sql, flags: PartnerFlag[]): Promise<void> {
+async function saveEvaluation(tx: Sql, evaluatorId: string, flags: PartnerFlag[]): Promise<void> {
   await tx.query(
-    `INSERT INTO probing_evaluations (id, evaluated_at, flags) VALUES (1, clock_timestamp(), $1::jsonb)
-     ON CONFLICT (id) DO UPDATE SET evaluated_at = excluded.evaluated_at, flags = excluded.flags`,
-    [JSON.stringify(flags)],
+    `INSERT INTO probing_evaluations (id, evaluated_at, evaluated_by, flags) VALUES (1, clock_timestamp(), $1, $2::jsonb)
+     ON CONFLICT (id) DO UPDATE SET evaluated_at = excluded.evaluated_at, evaluated_by = excluded.evaluated_by, flags = excluded.flags`,
+    [evaluatorId, JSON.stringify(flags)],
   );
 }
 

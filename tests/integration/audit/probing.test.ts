@@ -86,8 +86,12 @@ describe.each(STORE_KINDS)('probing detection on %s', (kind) => {
 
     const scanning = new ProbingMonitor(gw.services);
     expect((await scanning.evaluate()).map((f) => f.partnerId)).toEqual([prober3.id]);
+    const firstScan = await lastScan();
+    expect(firstScan).toBeDefined();
+    // A replica never takes its own scan for another's: alone, it scans at every trigger as before.
+    expect(await scanning.evaluate({ reuseWithinSeconds: 60 })).toEqual([]);
     const scannedAt = await lastScan();
-    expect(scannedAt).toBeDefined();
+    expect(scannedAt).not.toBe(firstScan);
 
     // Another replica, started after that scan: within the reuse period it takes the flags, scanning nothing.
     const joining = new ProbingMonitor(gw.services);
