@@ -87,7 +87,10 @@ end
 let scriptDir: string | undefined;
 
 async function wrk(o: LoadOptions): Promise<LoadResult> {
-  scriptDir ??= mkdtempSync(join(tmpdir(), 'consentry-bench-'));
+  if (!scriptDir) {
+    const dir = (scriptDir = mkdtempSync(join(tmpdir(), 'consentry-bench-')));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const script = join(scriptDir, `load-${o.connections}-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(script, wrkScript(o));
   const seconds = Math.max(1, Math.round(o.seconds));

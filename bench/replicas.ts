@@ -41,9 +41,10 @@ const WRITER = process.env.BENCH_WRITER !== '0';
  * rate, so that every replica count serves the same writes: as fast as it went, the writer made 2,000 writes
  * beside one replica and 1,000 beside two in the same time (1.5 and 0.8 per partner read), so each count was
  * measured on another mix, and the writer took a sixth of the machine's CPU. 40 a second (20 grants and 20
- * revocations, 80 audit events with the supersessions' none) is what four replicas still let it reach.
+ * revocations) is about what it still reaches beside four replicas.
  */
 const WRITES_PER_SECOND = process.env.BENCH_WRITES === 'max' ? Infinity : Number(process.env.BENCH_WRITES ?? 40);
+if (!(WRITES_PER_SECOND > 0)) throw new Error(`BENCH_WRITES must be a positive number or max (BENCH_WRITER=0 leaves the writes out)`);
 /**
  * Total client connections, split across the processes. Two loads by default: 16, where one replica
  * still has idle cores beside it (its requests wait on its own group commit), and 64, where one
