@@ -10,6 +10,7 @@ import { AccessAppendCheck1764000000070 } from './1764000000070-AccessAppendChec
 import { FactChanges1764000000080 } from './1764000000080-FactChanges.js';
 import { AuditHashUnindexed1764000000090 } from './1764000000090-AuditHashUnindexed.js';
 import { ProbingEvaluations1764000000100 } from './1764000000100-ProbingEvaluations.js';
+import { ProbingCounts1764000000110 } from './1764000000110-ProbingCounts.js';
 
 /** Every migration, in order. Listed explicitly: no globbing at run time. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   FactChanges1764000000080,
   AuditHashUnindexed1764000000090,
   ProbingEvaluations1764000000100,
+  ProbingCounts1764000000110,
 ];

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Database, Sql } from '../store/database.js';
 import type { AuditLog } from './auditLog.js';
 import type { AuditEvent } from './chain.js';
+import { tallyWindow, type CountedThrough } from './probingCounts.js';
 
 export const PARTNER_FLAGGED = 'partner.flagged';
 /** Advisory lock key that serialises probing evaluations across replicas ("probing" in ASCII). */
@@ -118,8 +119,8 @@ export interface ProbingSchedule {
   everyAccessEvents: number;
   /**
    * But a burst never starts an evaluation sooner than this after the last
-   * one: each evaluation scans the whole window, and at a sustained high rate
-   * "every N events" alone would keep the database scanning without pause.
+   * one: at a sustained high rate "every N events" alone would evaluate
+   * without pause, each one a transaction under the fleet's advisory lock.
    */
   minSecondsBetweenBursts: number;
 }
@@ -133,18 +134,18 @@ export interface EvaluateOptions {
 }
 
 /**
- * Watches partners for probing without adding a query to any request: one
- * aggregate query per evaluation, run on a timer and after bursts of access
- * events. A partner is flagged once per window (a `partner.flagged` audit
- * event) and stays flagged while that event is inside the window; the flag set
- * is rebuilt from the log each time, so replicas converge on the same answer.
+ * Watches partners for probing without adding a query to any request: an
+ * evaluation runs on a timer and after bursts of access events, brings the
+ * window's running counts up to date with the events appended since the last
+ * one (probingCounts.ts) and judges every partner. A partner is flagged once
+ * per window (a `partner.flagged` audit event) and stays flagged while that
+ * event is inside the window; evaluations are serialised across replicas and
+ * each saves the flags it leaves, so replicas converge on the same answer.
  *
- * The scan covers the whole window, so the fleet shares it: a replica whose
- * timer or burst fires within one period of another replica's scan adopts
- * that scan's flags (table probing_evaluations) instead of scanning the same
- * rows again. It never adopts its own, so one replica alone scans as before,
- * and however many run, the window is scanned about once per burst pause
- * under load and once per timer period when quiet.
+ * The fleet shares evaluations: a replica whose timer or burst fires within
+ * one period of another replica's evaluation adopts its flags (table
+ * probing_evaluations) instead of evaluating again. It never adopts its own,
+ * so one replica alone evaluates at every trigger.
  */
 export class ProbingMonitor {
   private flagged = new Set<string>();
@@ -210,13 +211,17 @@ export class ProbingMonitor {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PROBING_LOCK]);
       const shared = reuseWithinSeconds > 0 && (await othersRecentEvaluation(tx, this.evaluatorId, reuseWithinSeconds));
       if (shared) return { flags: shared, raised: [], reused: true };
-      const stats = await windowStats(tx, windowStart, now);
-      const flags = await flagsSince(tx, windowStart);
+      const previous = await lastEvaluation(tx);
+      const tally = await tallyWindow(tx, windowStart, previous?.counted);
+      // The saved flags are every partner.flagged event since the counts' start, as the last evaluation left them.
+      const kept = tally.rebuilt || !previous ? await flagsSince(tx, tally.counted.since) : previous.flags;
+      const flags = kept.filter((f) => new Date(f.at) >= windowStart);
       const alreadyFlagged = new Set(flags.map((f) => f.partnerId));
-      const raised = stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
+      const raised = tally.stats.map((s) => assessProbing(s, this.thresholds)).filter((a) => a.flagged && !alreadyFlagged.has(a.partnerId));
       await record(raised.map((a) => flagEvent(a, this.thresholds, windowStart, now)));
       const raisedFlags = raised.map((a) => ({ partnerId: a.partnerId, at: now.toISOString(), reasons: a.reasons }));
-      await saveEvaluation(tx, this.evaluatorId, [...flags, ...raisedFlags]);
+      const stillCounted = kept.filter((f) => new Date(f.at) >= tally.counted.since);
+      await saveEvaluation(tx, this.evaluatorId, [...stillCounted, ...raisedFlags], tally.counted);
       return { flags, raised: raisedFlags, reused: false };
     });
     // A shared scan may have come just before this replica's burst: its events wait for the next trigger.
@@ -253,11 +258,27 @@ async function othersRecentEvaluation(tx: Sql, evaluatorId: string, seconds: num
   return row?.flags;
 }
 
-async function saveEvaluation(tx: Sql, evaluatorId: string, flags: PartnerFlag[]): Promise<void> {
+interface SavedEvaluation {
+  flags: PartnerFlag[];
+  counted?: CountedThrough;
+}
+
+async function lastEvaluation(tx: Sql): Promise<SavedEvaluation | undefined> {
+  const [row] = await tx.query<{ flags: PartnerFlag[]; through: string | null; since: Date | string | null }>(
+    `SELECT flags, counted_through_seq::text AS through, counted_since AS since FROM probing_evaluations WHERE id = 1`,
+  );
+  if (!row) return undefined;
+  const counted = row.through !== null && row.since !== null ? { throughSeq: BigInt(row.through), since: new Date(row.since) } : undefined;
+  return { flags: row.flags, counted };
+}
+
+async function saveEvaluation(tx: Sql, evaluatorId: string, flags: PartnerFlag[], counted: CountedThrough): Promise<void> {
   await tx.query(
-    `INSERT INTO probing_evaluations (id, evaluated_at, evaluated_by, flags) VALUES (1, clock_timestamp(), $1, $2::jsonb)
-     ON CONFLICT (id) DO UPDATE SET evaluated_at = excluded.evaluated_at, evaluated_by = excluded.evaluated_by, flags = excluded.flags`,
-    [evaluatorId, JSON.stringify(flags)],
+    `INSERT INTO probing_evaluations (id, evaluated_at, evaluated_by, flags, counted_through_seq, counted_since)
+     VALUES (1, clock_timestamp(), $1, $2::jsonb, $3::bigint, $4)
+     ON CONFLICT (id) DO UPDATE SET evaluated_at = excluded.evaluated_at, evaluated_by = excluded.evaluated_by, flags = excluded.flags,
+       counted_through_seq = excluded.counted_through_seq, counted_since = excluded.counted_since`,
+    [evaluatorId, JSON.stringify(flags), counted.throughSeq.toString(), counted.since],
   );
 }
 

@@ -12,6 +12,8 @@ function monitorWith(minSecondsBetweenBursts: number) {
   const sql = {
     query: async <T>(text: string): Promise<T[]> => {
       if (text.includes('GROUP BY partner_id')) scans++;
+      // The chain's head, as an empty log reports it.
+      if (text.includes('max(seq)')) return [{ head: '0' }] as T[];
       return [];
     },
   };
