@@ -130,16 +130,21 @@ interface StoreCounts {
   roundTrips: number;
   /** Requests decided again from a fresh read: their facts changed before their audit append. */
   stale: number;
+  /** Requests' audit appends: their number, and their time from submission to commit, group wait included. */
+  appends: number;
+  appendSeconds: number;
 }
 
 async function appendCounts(url: string): Promise<StoreCounts> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? NaN);
   return {
     attempts: read('consentry_audit_append_attempts_total'),
     commits: read('consentry_audit_append_commits_total'),
     roundTrips: read('consentry_store_round_trips_total'),
     stale: read('consentry_decisions_stale_total'),
+    appendSeconds: read('consentry_audit_append_duration_seconds_sum'),
+    appends: read('consentry_audit_append_duration_seconds_count'),
   };
 }
 
@@ -176,6 +181,8 @@ interface Totals {
   commits: number;
   roundTrips: number;
   stale: number;
+  appends: number;
+  appendSeconds: number;
   serversCpu: number;
   postgresCpu: number;
   /** This process: the consent writer, and the load generator when it is autocannon. */
@@ -258,6 +265,8 @@ async function measure(setup: Setup, server: Server, count: number, connections:
       commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
       roundTrips: after.reduce((s, a, i) => s + a.roundTrips - before[i]!.roundTrips, 0),
       stale: after.reduce((s, a, i) => s + a.stale - before[i]!.stale, 0),
+      appends: after.reduce((s, a, i) => s + a.appends - before[i]!.appends, 0),
+      appendSeconds: after.reduce((s, a, i) => s + a.appendSeconds - before[i]!.appendSeconds, 0),
     };
   } finally {
     await stop([...replicas, ...issuer]);
@@ -313,6 +322,7 @@ async function replicaRows(setup: Setup, server: Server, connections: number): P
       'requests per append statement': appends ? +(t.requests / t.commits).toFixed(2) : 'n/a',
       'store round trips / request': appends ? +(t.roundTrips / t.requests).toFixed(3) : 'n/a',
       'decided again': appends ? t.stale : 'n/a',
+      'audit append ms (mean)': appends ? +((t.appendSeconds * 1000) / t.appends).toFixed(1) : 'n/a',
       'servers CPU ms/req': perRequest(t.serversCpu),
       'PostgreSQL CPU ms/req': perRequest(t.postgresCpu),
       [generator === 'wrk' ? 'writer CPU ms/req' : 'load + writer CPU ms/req']: perRequest(t.benchCpu),
