@@ -33,6 +33,8 @@ export class Coalescer<In, Out> {
    * that may linger waits for as many (see gather).
    */
   private lastWaiting = 0;
+  /** How long the last run took, in ms: a run lingers no longer (see gather). */
+  private lastRunMs = 0;
   /** Set while a run lingers: ends the wait early once enough callers have come. */
   private gathering?: { target: number; end: () => void };
 
@@ -61,6 +63,10 @@ export class Coalescer<In, Out> {
    * started. Where a run costs much the same whatever its size and its cost is what limits (see
    * AuditLog), waiting up to `ms` for as many callers as were waiting at the end of the last run
    * turns those two half groups into one.
+   *
+   * Never longer than the last run took: the callers still to come would otherwise be served by the
+   * run after this one, which starts about one run's time later, so a longer wait could only answer
+   * them later than not waiting at all.
    */
   private gather(ms: number): Promise<void> {
     const target = this.lastWaiting;
@@ -95,13 +101,15 @@ export class Coalescer<In, Out> {
     this.running = true;
     try {
       while (this.queued.length) {
-        const lingerMs = this.linger?.() ?? 0;
+        const lingerMs = Math.min(this.linger?.() ?? 0, this.lastRunMs);
         if (lingerMs > 0 && this.queued.length < this.lastWaiting) await this.gather(lingerMs);
         const batch = this.queued;
         this.queued = [];
         for (const b of batch) b.joined?.(batch.length);
         try {
+          const started = performance.now();
           const outputs = await this.run(batch.map((b) => b.input));
+          this.lastRunMs = performance.now() - started;
           this.lastWaiting = batch.length + this.queued.length;
           batch.forEach((b, i) => b.resolve(outputs[i]!));
         } catch (err) {

@@ -107,11 +107,15 @@ describe('Coalescer', () => {
     expect(runs).toEqual([[1], [2, 3]]);
   });
 
-  /** Runs 1 alone, with 2 and 3 coming during its run; returns once run 1 has answered. Three callers were waiting when it ended. */
-  async function firstRunWithTwoComing(t: ReturnType<typeof controlled>): Promise<Promise<number>[]> {
+  /**
+   * Runs 1 alone for `runMs`, with 2 and 3 coming during its run; returns once run 1 has answered. Three
+   * callers were waiting when it ended.
+   */
+  async function firstRunWithTwoComing(t: ReturnType<typeof controlled>, runMs = 200): Promise<Promise<number>[]> {
     const first = t.c.submit(1);
     await t.tick();
     const during = [t.c.submit(2), t.c.submit(3)];
+    await new Promise((r) => setTimeout(r, runMs));
     t.finish();
     await first;
     await t.tick();
@@ -134,6 +138,16 @@ describe('Coalescer', () => {
     const during = await firstRunWithTwoComing(t);
     expect(t.runs).toEqual([[1]]);
     await new Promise((r) => setTimeout(r, 100));
+    expect(t.runs).toEqual([[1], [2, 3]]);
+    t.finish();
+    expect(await Promise.all(during)).toEqual([20, 30]);
+  });
+
+  it('lingers no longer than the last run took, then runs whoever came', async () => {
+    const t = controlled(() => 10_000);
+    const during = await firstRunWithTwoComing(t, 60);
+    expect(t.runs).toEqual([[1]]);
+    await new Promise((r) => setTimeout(r, 300));
     expect(t.runs).toEqual([[1], [2, 3]]);
     t.finish();
     expect(await Promise.all(during)).toEqual([20, 30]);
