@@ -68,7 +68,7 @@ function countEvents(range: string): string {
       WHERE kind = 'access' AND partner_id IS NOT NULL AND seq <= $1::bigint AND ${range}
     ), minutes AS (
       INSERT INTO probing_minutes (partner_id, minute, access_events, denied_events)
-      SELECT partner_id, date_bin('1 minute', at, timestamptz '1970-01-01 00:00:00+00'), count(*),
+      SELECT partner_id, to_timestamp(floor(extract(epoch FROM at) / 60) * 60), count(*),
              count(*) FILTER (WHERE jsonb_array_length(denied) > 0)
       FROM fresh GROUP BY 1, 2
       ON CONFLICT (partner_id, minute) DO UPDATE
