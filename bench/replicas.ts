@@ -148,6 +148,19 @@ async function appendCounts(url: string): Promise<StoreCounts> {
   };
 }
 
+/** How much each counter grew, over all replicas. */
+function grownBy(before: StoreCounts[], after: StoreCounts[]): StoreCounts {
+  const grown = (key: keyof StoreCounts) => after.reduce((s, a, i) => s + a[key] - before[i]![key], 0);
+  return {
+    attempts: grown('attempts'),
+    commits: grown('commits'),
+    roundTrips: grown('roundTrips'),
+    stale: grown('stale'),
+    appends: grown('appends'),
+    appendSeconds: grown('appendSeconds'),
+  };
+}
+
 /**
  * The counters once the statements still in flight when the load stopped
  * have ended (a statement counts as attempted when sent, as committed when
@@ -169,20 +182,14 @@ interface Setup {
   answer?: string;
 }
 
-/** What one measured stretch of load on `count` replicas added up to. */
-interface Totals {
+/** What one measured stretch of load on `count` replicas added up to: the replicas' counters grew by StoreCounts. */
+interface Totals extends StoreCounts {
   seconds: number;
   requests: number;
   p99: number;
   unavailable: number;
   otherFailures: number;
   consentWrites: number;
-  attempts: number;
-  commits: number;
-  roundTrips: number;
-  stale: number;
-  appends: number;
-  appendSeconds: number;
   serversCpu: number;
   postgresCpu: number;
   /** This process: the consent writer, and the load generator when it is autocannon. */
@@ -261,12 +268,7 @@ async function measure(setup: Setup, server: Server, count: number, connections:
       unavailable: results.reduce((s, r) => s + r.unavailable, 0),
       otherFailures: results.reduce((s, r) => s + r.otherFailures, 0),
       consentWrites,
-      attempts: after.reduce((s, a, i) => s + a.attempts - before[i]!.attempts, 0),
-      commits: after.reduce((s, a, i) => s + a.commits - before[i]!.commits, 0),
-      roundTrips: after.reduce((s, a, i) => s + a.roundTrips - before[i]!.roundTrips, 0),
-      stale: after.reduce((s, a, i) => s + a.stale - before[i]!.stale, 0),
-      appends: after.reduce((s, a, i) => s + a.appends - before[i]!.appends, 0),
-      appendSeconds: after.reduce((s, a, i) => s + a.appendSeconds - before[i]!.appendSeconds, 0),
+      ...grownBy(before, after),
     };
   } finally {
     await stop([...replicas, ...issuer]);
