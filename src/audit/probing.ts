@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Database, Sql } from '../store/database.js';
 import type { AuditLog } from './auditLog.js';
 import type { AuditEvent } from './chain.js';
-import { tallyWindow, type CountedThrough } from './probingCounts.js';
+import { DENIED_SQL, NON_CONSENTING_SQL, tallyWindow, type CountedThrough } from './probingCounts.js';
 
 export const PARTNER_FLAGGED = 'partner.flagged';
 /** Advisory lock key that serialises probing evaluations across replicas ("probing" in ASCII). */
@@ -53,8 +53,8 @@ export function assessProbing(stats: PartnerWindowStats, t: ProbingThresholds): 
 export async function windowStats(db: Sql, from: Date, to: Date, partnerId?: string): Promise<PartnerWindowStats[]> {
   return db.query<PartnerWindowStats>(
     `SELECT partner_id AS "partnerId", count(*)::int AS "accessEvents",
-            count(*) FILTER (WHERE jsonb_array_length(denied) > 0)::int AS "deniedEvents",
-            count(DISTINCT subject_id) FILTER (WHERE denied @> '[{"code":"CONSENT_REQUIRED"}]')::int AS "distinctNonConsenting"
+            count(*) FILTER (WHERE ${DENIED_SQL})::int AS "deniedEvents",
+            count(DISTINCT subject_id) FILTER (WHERE ${NON_CONSENTING_SQL})::int AS "distinctNonConsenting"
      FROM audit_events
      WHERE kind = 'access' AND at >= $1 AND at < $2 AND partner_id IS NOT NULL AND ($3::text IS NULL OR partner_id = $3)
      GROUP BY partner_id`,

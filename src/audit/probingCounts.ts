@@ -2,6 +2,10 @@ import type { Sql } from '../store/database.js';
 import type { PartnerWindowStats } from './probing.js';
 
 const MINUTE_MS = 60_000;
+
+/** The probing rule's two kinds of access decision, as SQL over audit_events: one definition for every query. */
+export const DENIED_SQL = 'jsonb_array_length(denied) > 0';
+export const NON_CONSENTING_SQL = `denied @> '[{"code":"CONSENT_REQUIRED"}]'`;
 /**
  * The counts reach this far before the window's start. Replicas' clocks differ
  * by a little, and a window starting before what the counts hold forces a
@@ -69,7 +73,7 @@ function countEvents(range: string): string {
     ), minutes AS (
       INSERT INTO probing_minutes (partner_id, minute, access_events, denied_events)
       SELECT partner_id, to_timestamp(floor(extract(epoch FROM at) / 60) * 60), count(*),
-             count(*) FILTER (WHERE jsonb_array_length(denied) > 0)
+             count(*) FILTER (WHERE ${DENIED_SQL})
       FROM fresh GROUP BY 1, 2
       ON CONFLICT (partner_id, minute) DO UPDATE
         SET access_events = probing_minutes.access_events + excluded.access_events,
@@ -77,7 +81,7 @@ function countEvents(range: string): string {
     )
     INSERT INTO probing_strangers (partner_id, subject_id, last_at)
     SELECT partner_id, subject_id, max(at) FROM fresh
-    WHERE subject_id IS NOT NULL AND denied @> '[{"code":"CONSENT_REQUIRED"}]'
+    WHERE subject_id IS NOT NULL AND ${NON_CONSENTING_SQL}
     GROUP BY 1, 2
     ON CONFLICT (partner_id, subject_id) DO UPDATE SET last_at = greatest(probing_strangers.last_at, excluded.last_at)`;
 }
@@ -88,7 +92,7 @@ const WINDOW_STATS = `
     SELECT partner_id, sum(access_events) AS access_events, sum(denied_events) AS denied_events
     FROM probing_minutes WHERE minute >= $2 GROUP BY partner_id
     UNION ALL
-    SELECT partner_id, count(*), count(*) FILTER (WHERE jsonb_array_length(denied) > 0)
+    SELECT partner_id, count(*), count(*) FILTER (WHERE ${DENIED_SQL})
     FROM audit_events
     WHERE kind = 'access' AND at >= $1 AND at < $2 AND seq <= $3::bigint AND partner_id IS NOT NULL
     GROUP BY partner_id
