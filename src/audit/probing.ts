@@ -127,8 +127,8 @@ export interface ProbingSchedule {
 
 export interface EvaluateOptions {
   /**
-   * Adopt the flags of an evaluation by another replica that scanned less than
-   * this many seconds ago instead of scanning again. 0 (the default): scan now.
+   * Adopt the flags of an evaluation by another replica less than this many
+   * seconds ago instead of evaluating again. 0 (the default): evaluate now.
    */
   reuseWithinSeconds?: number;
 }
@@ -150,12 +150,12 @@ export interface EvaluateOptions {
 export class ProbingMonitor {
   private flagged = new Set<string>();
   private accessSinceLast = 0;
-  /** Monotonic, not the policy clock: the pause between scans is about load, not about windows. */
+  /** Monotonic, not the policy clock: the pause between evaluations is about load, not about windows. */
   private lastEvaluationStartedMs = -Infinity;
   private running = false;
   private timer?: NodeJS.Timeout;
   private inFlight?: Promise<PartnerFlag[]>;
-  /** Names this process's scans in probing_evaluations. */
+  /** Names this process's evaluations in probing_evaluations. */
   private readonly evaluatorId = randomUUID();
   readonly thresholds: ProbingThresholds;
 
@@ -224,7 +224,7 @@ export class ProbingMonitor {
       await saveEvaluation(tx, this.evaluatorId, [...stillCounted, ...raisedFlags], tally.counted);
       return { flags, raised: raisedFlags, reused: false };
     });
-    // A shared scan may have come just before this replica's burst: its events wait for the next trigger.
+    // An adopted evaluation may have come just before this replica's burst: its events wait for the next trigger.
     if (outcome.reused) this.accessSinceLast += counted;
     const current = outcome.flags.filter((f) => new Date(f.at) >= windowStart);
     this.flagged = new Set([...current, ...outcome.raised].map((f) => f.partnerId));
@@ -242,13 +242,13 @@ export class ProbingMonitor {
     }
   }
 
-  /** An evaluation of its own, or the fleet's latest if another replica scanned within `reuseWithinSeconds`. */
+  /** An evaluation of its own, or the fleet's latest if another replica evaluated within `reuseWithinSeconds`. */
   private trigger(reuseWithinSeconds: number): void {
     this.evaluate({ reuseWithinSeconds }).catch((err) => this.deps.logger.warn({ err }, 'probing evaluation failed'));
   }
 }
 
-/** The flags of the fleet's latest evaluation, if another process scanned less than `seconds` ago by the database's clock. */
+/** The flags of the fleet's latest evaluation, if another process made it less than `seconds` ago by the database's clock. */
 async function othersRecentEvaluation(tx: Sql, evaluatorId: string, seconds: number): Promise<PartnerFlag[] | undefined> {
   const [row] = await tx.query<{ flags: PartnerFlag[] }>(
     `SELECT flags FROM probing_evaluations

@@ -77,7 +77,7 @@ describe.each(STORE_KINDS)('probing detection on %s', (kind) => {
     expect(replicas.every((m) => m.isFlagged(prober2.id))).toBe(true);
   });
 
-  it('shares one scan of the window among replicas: a replica triggered soon after another scanned adopts its flags', async () => {
+  it('shares evaluations among replicas: a replica triggered soon after another evaluated adopts its flags', async () => {
     const prober3 = await createTestPartner(gw.services);
     const token = await partnerToken(gw.url, prober3);
     for (let i = 0; i < 8; i++) await graphql(gw.url, token, `{ subject(id: "caller-${i}", purpose: "deposit_waiver") { score { band } } }`);
