@@ -23,7 +23,7 @@ import { freePort } from '../tests/fixtures/ports.js';
 import { consentTo } from '../tests/fixtures/subjects.js';
 import { cpuSeconds, machineCpuSeconds, postgresCpuSeconds } from './cpu.js';
 import { benchSubjects } from './data.js';
-import { chooseLoadGenerator, runLoad, type LoadGenerator, type LoadResult } from './load.js';
+import { chooseLoadGenerator, describeLoadGenerator, runLoad, type LoadGenerator, type LoadResult } from './load.js';
 import { CONSENTRY, PROFILE_FLAGS, start, stop } from './processes.js';
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -357,7 +357,7 @@ function printRatios(rows: Record<string, string | number>[], countKey: string, 
 
 async function main() {
   generator = await chooseLoadGenerator();
-  process.stdout.write(`load generator: ${generator}\n`);
+  process.stdout.write(`load generator: ${describeLoadGenerator(generator)}\n`);
   const dbName = `consentry_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
