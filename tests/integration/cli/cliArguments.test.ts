@@ -1,8 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ENTRY } from '../../fixtures/build.js';
 import { createCliStore, runCli, type CliStore } from '../../fixtures/cli.js';
 
 /** Operator mistakes: each ends with a clear message on stderr, no stack trace, and a non-zero exit. */
@@ -27,6 +30,12 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
   });
 
   const expectNoStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
+
+  // npx and an installed package run the bin file itself: the build must leave it executable, whatever npm linked before.
+  it('the built command runs by itself, as npx and an installed bin run it', async () => {
+    const { stdout } = await promisify(execFile)(resolve(CLI_ENTRY), ['--version'], { timeout: 30_000 });
+    expect(stdout.trim()).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
+  });
 
   it('an unknown command: exit 2 and the help', async () => {
     const r = await runCli(['frobnicate']);
