@@ -31,12 +31,6 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
 
   const expectNoStack = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
 
-  // npx and an installed package run the bin file itself: the build must leave it executable, whatever npm linked before.
-  it('the built command runs by itself, as npx and an installed bin run it', async () => {
-    const { stdout } = await promisify(execFile)(resolve(CLI_ENTRY), ['--version'], { timeout: 30_000 });
-    expect(stdout.trim()).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
-  });
-
   it('an unknown command: exit 2 and the help', async () => {
     const r = await runCli(['frobnicate']);
     expect(r.code).toBe(2);
@@ -129,5 +123,13 @@ describe.concurrent('consentry command-line errors', { timeout: 90_000 }, () => 
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: Invalid configuration:\n  DATABASE_URL must be a postgres:// or postgresql:// URL\n');
     expectNoStack(r.stderr);
+  });
+});
+
+/** npx and an installed package run the bin file itself, not through node: the build must leave it executable, whatever npm linked before. */
+describe('the built consentry command', () => {
+  it('runs by itself, as npx and an installed bin run it', async () => {
+    const { stdout } = await promisify(execFile)(resolve(CLI_ENTRY), ['--version'], { timeout: 30_000 });
+    expect(stdout.trim()).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
   });
 });
